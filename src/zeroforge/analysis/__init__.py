@@ -1,0 +1,1 @@
+"""Analysis of trained weights: statistics, dead units, compressibility, figures, similarity."""

@@ -1,0 +1,1 @@
+"""One module per `zeroforge` subcommand, each with `main(argv) -> int`."""

@@ -1,0 +1,1 @@
+"""The streaming training dataset: file sharding, shuffle buffer, augmentation."""

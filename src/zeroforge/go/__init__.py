@@ -1,0 +1,1 @@
+"""Go board geometry, the 8 symmetries and network input planes (pure numpy, no torch)."""

@@ -1,0 +1,1 @@
+"""Networks: the Leela Zero residual tower and its variants."""

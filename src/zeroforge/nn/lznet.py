@@ -1,0 +1,80 @@
+"""The Leela Zero residual network, numerically the engine's own.
+
+Input [B,18,19,19] -> 3x3 conv -> `blocks` residual blocks of `filters` channels -> two heads:
+policy (1x1 conv to 2, BN, ReLU, FC 722 -> 362 logits, pass last) and value (1x1 conv to 1,
+BN, ReLU, FC 361 -> 256, ReLU, FC 256 -> 1, tanh) in (-1, 1) for the side to move.
+
+Batch norm is Leela Zero's: eps 1e-5, a learned beta, gamma fixed at 1 unless `affine_gamma`
+(then folded into the conv weights at export). Convolutions carry no bias of their own: the
+engine's conv bias is beta * sqrt(running_var + eps), written by `formats.lzweights`.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from zeroforge.go.geometry import NUM_MOVES, NUM_POINTS
+from zeroforge.go.planes import INPUT_PLANES
+
+BN_EPS = 1e-5  # Leela Zero's batch-norm epsilon (Network.cpp)
+VALUE_HIDDEN = 256
+POLICY_CHANNELS = 2
+VALUE_CHANNELS = 1
+
+
+class LZBatchNorm(nn.BatchNorm2d):
+    """BatchNorm2d with gamma fixed at 1 (Leela Zero) unless `affine_gamma`."""
+
+    def __init__(self, channels: int, momentum: float = 0.01, affine_gamma: bool = False):
+        super().__init__(channels, eps=BN_EPS, momentum=momentum, affine=True)
+        self.weight.requires_grad_(affine_gamma)
+
+
+class ConvBN(nn.Module):
+    """conv (no bias) -> LZ batch norm -> optional ReLU."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, bn_momentum: float, affine_gamma: bool,
+                 relu: bool = True):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, kernel, padding=kernel // 2, bias=False)
+        self.bn = LZBatchNorm(cout, bn_momentum, affine_gamma)
+        self.relu = relu
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.bn(self.conv(x))
+        return torch.relu(x) if self.relu else x
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, filters: int, bn_momentum: float, affine_gamma: bool):
+        super().__init__()
+        self.conv1 = ConvBN(filters, filters, 3, bn_momentum, affine_gamma)
+        self.conv2 = ConvBN(filters, filters, 3, bn_momentum, affine_gamma, relu=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x + self.conv2(self.conv1(x)))
+
+
+class LZNet(nn.Module):
+    def __init__(self, blocks: int, filters: int, bn_momentum: float = 0.01,
+                 affine_gamma: bool = False):
+        super().__init__()
+        self.blocks, self.filters = blocks, filters
+        self.input = ConvBN(INPUT_PLANES, filters, 3, bn_momentum, affine_gamma)
+        self.tower = nn.Sequential(
+            *[ResidualBlock(filters, bn_momentum, affine_gamma) for _ in range(blocks)]
+        )
+        self.policy_conv = ConvBN(filters, POLICY_CHANNELS, 1, bn_momentum, affine_gamma)
+        self.policy_fc = nn.Linear(POLICY_CHANNELS * NUM_POINTS, NUM_MOVES)
+        self.value_conv = ConvBN(filters, VALUE_CHANNELS, 1, bn_momentum, affine_gamma)
+        self.value_fc1 = nn.Linear(VALUE_CHANNELS * NUM_POINTS, VALUE_HIDDEN)
+        self.value_fc2 = nn.Linear(VALUE_HIDDEN, 1)
+
+    def forward(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """planes [B,18,19,19] -> (policy logits [B,362], value [B] in (-1, 1))."""
+        x = self.tower(self.input(planes))
+        policy = self.policy_fc(self.policy_conv(x).flatten(1))
+        hidden = torch.relu(self.value_fc1(self.value_conv(x).flatten(1)))
+        value = torch.tanh(self.value_fc2(hidden)).squeeze(1)
+        return policy, value

@@ -1,0 +1,1 @@
+"""Playing: GTP client, engine specs, matches, ratings, self-play."""

@@ -1,0 +1,1 @@
+"""Training: LightningModule, losses and targets, schedules, optimisers."""
