@@ -1,0 +1,165 @@
+"""Forward pass of an SFNNv5 (Stockfish 15.1) NNUE net for one chess position.
+
+`evaluate` is Stockfish's own integer arithmetic (src/nnue of Stockfish 15.1), so its numbers equal
+the engine's: the int16 accumulator (wrapping), the pairwise product clamp(a)*clamp(b)/128 of
+transformer units j and j+512, the 8 layer stacks chosen by (pieces - 1) / 4, the squared and
+plain clipped ReLUs (shifts 19 and 6), the skip term fc_0[15] * 600*16 / (127*64), C++ division
+truncating towards zero, and the result / 16 (OutputScale). `evaluate_float` is the same network
+dequantised and computed in floating point the way the trainer sees it; it lands within a few
+internal units of the integer pass. Features (HalfKAv2_hm) come from a python-chess board.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import chess
+import numpy as np
+
+from zeroforge.formats.nnue import (
+    FT_SCALE,
+    HIDDEN_BIAS_SCALE,
+    HIDDEN_WEIGHT_SCALE,
+    OUTPUT_BIAS_SCALE,
+    OUTPUT_WEIGHT_SCALE,
+    PSQT_SCALE,
+    SFNNV5,
+    NnueNet,
+)
+
+OUTPUT_SCALE = 16  # Stockfish nnue_common.h
+WEIGHT_SCALE_BITS = 6
+SQR_SHIFT = 2 * WEIGHT_SCALE_BITS + 7
+CLIP = 127
+FC0_OUTPUTS = 15  # fc_0 has 16 outputs; the 16th is the skip connection to the output
+SKIP_NUM, SKIP_DEN = 600 * OUTPUT_SCALE, 127 * (1 << WEIGHT_SCALE_BITS)
+PLANE_SIZE = 64 * 11  # HalfKAv2_hm: 11 piece planes of 64 squares per king bucket
+KING_PLANE = 10
+# King bucket of the oriented king square (files e-h after mirroring), Stockfish half_ka_v2_hm.h
+_BUCKET_ROWS = [[-1] * 4 + [4 * (7 - rank) + 3 - f for f in range(4)] for rank in range(8)]
+KING_BUCKETS = np.array(_BUCKET_ROWS).reshape(64)
+# Stockfish 15.1 prints pawns of this many internal units (UCI::NormalizeToPawnValue, uci.h);
+# checked against its `eval` output in tests/analysis/test_nnue_eval.py
+NORMALIZE_TO_PAWN_VALUE = 361
+
+
+def cdiv(a: int, b: int) -> int:
+    """C++ integer division (truncates towards zero)."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
+
+
+def halfka_features(board: chess.Board, perspective: chess.Color) -> np.ndarray:
+    """Active HalfKAv2_hm feature indices of `board` seen from `perspective`."""
+    king = board.king(perspective)
+    flip = 0 if perspective == chess.WHITE else 56
+    mirror = 7 if chess.square_file(king) < 4 else 0
+    bucket = int(KING_BUCKETS[king ^ flip ^ mirror])
+    out = []
+    for square, piece in board.piece_map().items():
+        plane = (
+            KING_PLANE
+            if piece.piece_type == chess.KING
+            else ((piece.piece_type - 1) * 2 + (piece.color != perspective))
+        )
+        out.append((square ^ flip ^ mirror) + 64 * plane + PLANE_SIZE * bucket)
+    return np.array(sorted(out), dtype=np.int64)
+
+
+def layer_stack_bucket(board: chess.Board) -> int:
+    return (chess.popcount(board.occupied) - 1) // 4
+
+
+@dataclass
+class Evaluation:
+    """Internal units, side to move's view; per bucket as Stockfish's `eval` trace shows them."""
+
+    value: int  # (psqt + positional) / 16 of the bucket in use
+    bucket: int
+    psqt: list[int]  # per bucket, already / 16
+    positional: list[int]
+
+
+def _accumulators(net: NnueNet, board: chess.Board) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    accs, psqts = [], []
+    for perspective in (board.turn, not board.turn):
+        features = halfka_features(board, perspective)
+        total = net.ft_biases.astype(np.int32) + net.ft_weights[features].astype(np.int32).sum(0)
+        accs.append(total.astype(np.int16))  # wraps like Stockfish's int16 accumulator
+        psqts.append(net.psqt_weights[features].astype(np.int64).sum(0))
+    return accs, psqts
+
+
+def _transformed(net: NnueNet, accs: list[np.ndarray]) -> np.ndarray:
+    half = net.arch.half_dims // 2
+    parts = []
+    for acc in accs:
+        clipped = np.clip(acc.astype(np.int32), 0, CLIP)
+        parts.append(clipped[:half] * clipped[half:] // 128)
+    return np.concatenate(parts)
+
+
+def _stack_int(net: NnueNet, stack: int, transformed: np.ndarray) -> int:
+    fc0, fc1, fc2 = net.stacks[stack]
+    out0 = fc0.biases.astype(np.int64) + fc0.weights.astype(np.int64) @ transformed
+    head = out0[:FC0_OUTPUTS]
+    x1 = np.zeros(fc1.weights.shape[1], dtype=np.int64)
+    x1[:FC0_OUTPUTS] = np.minimum(CLIP, (head * head) >> SQR_SHIFT)
+    x1[FC0_OUTPUTS : 2 * FC0_OUTPUTS] = np.clip(head >> WEIGHT_SCALE_BITS, 0, CLIP)
+    out1 = fc1.biases.astype(np.int64) + fc1.weights.astype(np.int64) @ x1
+    x2 = np.clip(out1 >> WEIGHT_SCALE_BITS, 0, CLIP)
+    out2 = int(fc2.biases[0]) + int(fc2.weights.astype(np.int64)[0] @ x2)
+    return out2 + cdiv(int(out0[FC0_OUTPUTS]) * SKIP_NUM, SKIP_DEN)
+
+
+def _require_sfnnv5(net: NnueNet, board: chess.Board) -> None:
+    if net.arch is not SFNNV5:
+        raise ValueError(f"forward pass implemented for {SFNNV5.name} only, not {net.arch.name}")
+    if board.king(chess.WHITE) is None or board.king(chess.BLACK) is None:
+        raise ValueError("position needs both kings")
+
+
+def evaluate(net: NnueNet, board: chess.Board) -> Evaluation:
+    """Stockfish 15.1's NNUE::evaluate(pos, false) and its trace, bit-exact."""
+    _require_sfnnv5(net, board)
+    accs, psqts = _accumulators(net, board)
+    transformed = _transformed(net, accs)
+    psqt_cols, positional_cols = [], []
+    for stack in range(net.arch.stacks):
+        material = cdiv(int(psqts[0][stack] - psqts[1][stack]), 2)
+        positional = _stack_int(net, stack, transformed)
+        psqt_cols.append(cdiv(material, OUTPUT_SCALE))
+        positional_cols.append(cdiv(positional, OUTPUT_SCALE))
+    bucket = layer_stack_bucket(board)
+    material = cdiv(int(psqts[0][bucket] - psqts[1][bucket]), 2)
+    value = cdiv(material + _stack_int(net, bucket, transformed), OUTPUT_SCALE)
+    return Evaluation(value, bucket, psqt_cols, positional_cols)
+
+
+def evaluate_float(net: NnueNet, board: chess.Board) -> float:
+    """The dequantised network in float64 (the trainer's view), in internal units."""
+    _require_sfnnv5(net, board)
+    bucket = layer_stack_bucket(board)
+    halves, psqt = [], 0.0
+    for sign, perspective in ((1, board.turn), (-1, not board.turn)):
+        features = halfka_features(board, perspective)
+        acc = (net.ft_biases + net.ft_weights[features].astype(np.float64).sum(0)) / FT_SCALE
+        acc = np.clip(acc, 0.0, 1.0)
+        half = net.arch.half_dims // 2
+        halves.append(acc[:half] * acc[half:] * (FT_SCALE / 128))
+        psqt += sign * net.psqt_weights[features, bucket].astype(np.float64).sum() / PSQT_SCALE
+    x = np.concatenate(halves)
+    fc0, fc1, fc2 = net.stacks[bucket]
+    out0 = fc0.biases / HIDDEN_BIAS_SCALE + fc0.weights / HIDDEN_WEIGHT_SCALE @ x
+    head = out0[:FC0_OUTPUTS]
+    x1 = np.zeros(fc1.weights.shape[1])
+    x1[:FC0_OUTPUTS] = np.minimum(1.0, head * head * (FT_SCALE / 128))
+    x1[FC0_OUTPUTS : 2 * FC0_OUTPUTS] = np.clip(head, 0.0, 1.0)
+    x2 = np.clip(fc1.biases / HIDDEN_BIAS_SCALE + fc1.weights / HIDDEN_WEIGHT_SCALE @ x1, 0, 1)
+    out = fc2.biases[0] / OUTPUT_BIAS_SCALE + fc2.weights[0] / OUTPUT_WEIGHT_SCALE @ x2
+    return float((psqt / 2 + out + out0[FC0_OUTPUTS]) * PSQT_SCALE / OUTPUT_SCALE)
+
+
+def to_pawns(value: int) -> float:
+    """Internal units -> the pawns Stockfish 15.1 prints."""
+    return value / NORMALIZE_TO_PAWN_VALUE
