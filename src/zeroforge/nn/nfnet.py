@@ -164,7 +164,10 @@ class NFNet(nn.Module):
         }
 
     def forward(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """planes [B,18,19,19] -> (policy logits [B,362], value [B] in (-1, 1))."""
+        """planes [B,18,19,19] (float, or uint8/bool 0/1) -> (policy logits [B,362], value [B]
+        in (-1, 1))."""
+        if not planes.is_floating_point():
+            planes = planes.to(self.input.weight.dtype)
         act = ACTIVATIONS[self.activation]
         x = self.tower(act(self.input(planes)) * ACTIVATION_GAMMA[self.activation])
         x = x / self.betas[-1]

@@ -1,0 +1,237 @@
+"""Training runs side by side: load run directories' metrics.csv, summarise, plot loss curves.
+
+A run directory is what `zeroforge train` leaves (`train/callbacks.py`): `metrics.csv` with one
+row per logging step (training columns: loss, accuracy, lr, samples_per_s, ...) and one per
+validation run (val_* columns), and `config.yaml` (the composed config). Only `step` is required;
+any other column may be missing or empty (older runs, validation switched off).
+
+Wall time: metrics.csv has no clock column. Each training row's samples_per_s is
+(samples since the previous row) / (seconds since the previous row, validation included), so
+summing (delta samples) / samples_per_s row by row gives the seconds since the fit started. A
+`wall_s` column, where present, is used instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+METRICS_FILE = "metrics.csv"
+CONFIG_FILE = "config.yaml"
+TRAIN_LOSS, VAL_LOSS, VAL_ACCURACY = "loss", "val_loss", "val_accuracy"
+
+
+class RunError(ValueError):
+    """A run directory that cannot be read; the message names the file and line."""
+
+
+@dataclass
+class Run:
+    name: str
+    path: Path
+    train: dict[str, np.ndarray]  # rows with a training loss; NaN where a value is missing
+    val: dict[str, np.ndarray]  # rows with a validation loss
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def column(self, part: str, name: str) -> np.ndarray | None:
+        table = self.train if part == "train" else self.val
+        values = table.get(name)
+        return None if values is None or np.isnan(values).all() else values
+
+
+def _number(path: Path, line: int, column: str, text: str) -> float:
+    if text is None or text.strip() == "":
+        return math.nan
+    try:
+        return float(text)
+    except ValueError:
+        raise RunError(f"{path}: line {line}: column {column!r}: not a number: {text!r}") from None
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[dict[str, float]]]:
+    try:
+        handle = open(path, newline="", encoding="utf-8")
+    except FileNotFoundError:
+        raise RunError(
+            f"{path}: no such file (is this a `zeroforge train` run directory?)"
+        ) from None
+    with handle:
+        reader = csv.DictReader(handle)
+        columns = list(reader.fieldnames or [])
+        if "step" not in columns:
+            raise RunError(f"{path}: line 1: no `step` column (columns: {columns})")
+        rows = [
+            {
+                key: _number(path, reader.line_num, key, value)
+                for key, value in row.items()
+                if key is not None
+            }
+            for row in reader
+        ]
+    return columns, rows
+
+
+def _table(rows: list[dict[str, float]], columns: list[str]) -> dict[str, np.ndarray]:
+    return {c: np.array([r.get(c, math.nan) for r in rows], dtype=np.float64) for c in columns}
+
+
+def _wall_seconds(train: dict[str, np.ndarray]) -> np.ndarray:
+    if "wall_s" in train and not np.isnan(train["wall_s"]).any():
+        return train["wall_s"]
+    samples, rate = train.get("samples"), train.get("samples_per_s")
+    if samples is None or rate is None:
+        return np.full(len(train["step"]), math.nan)
+    delta = np.diff(samples, prepend=0.0)
+    return np.cumsum(np.where(rate > 0, delta / rate, math.nan))
+
+
+def load_run(path: str | Path, name: str | None = None) -> Run:
+    """Read one run directory (or a metrics.csv path directly)."""
+    path = Path(path)
+    run_dir = path.parent if path.name == METRICS_FILE else path
+    columns, rows = _read_rows(run_dir / METRICS_FILE)
+    is_train = [not math.isnan(r.get(TRAIN_LOSS, math.nan)) for r in rows]
+    train = _table([r for r, t in zip(rows, is_train, strict=True) if t], columns)
+    val = _table([r for r in rows if not math.isnan(r.get(VAL_LOSS, math.nan))], columns)
+    train["wall_s"] = _wall_seconds(train)
+    known = ~np.isnan(train["wall_s"])
+    val["wall_s"] = (
+        np.interp(val["step"], train["step"][known], train["wall_s"][known])
+        if known.any() and len(val["step"])
+        else np.full(len(val["step"]), math.nan)
+    )
+    return Run(name or run_dir.name, run_dir, train, val, _read_config(run_dir / CONFIG_FILE))
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    import yaml
+
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise RunError(f"{path}: not valid YAML: {exc}") from None
+    return config if isinstance(config, dict) else {}
+
+
+def parameter_count(config: dict[str, Any]) -> int | None:
+    """Trainable parameters of the run's network, rebuilt from its config (None if unknown)."""
+    network = config.get("network")
+    if not isinstance(network, dict):
+        return None
+    from zeroforge.train.module import build_network
+
+    try:
+        net = build_network(network)
+    except (KeyError, ValueError, TypeError):
+        return None
+    return sum(p.numel() for p in net.parameters() if p.requires_grad)
+
+
+def _network_label(config: dict[str, Any]) -> str:
+    network = config.get("network") or {}
+    if "blocks" not in network:
+        return "?"
+    label = f"{network['blocks']}x{network['filters']} {network.get('norm', 'bn')}"
+    activation = network.get("activation")
+    return f"{label} {activation}" if activation and activation != "relu" else label
+
+
+def summarize(run: Run) -> dict[str, Any]:
+    """One row of the comparison table (None where the run has no such number)."""
+    val_loss, steps = run.column("val", VAL_LOSS), run.train["step"]
+    rates = run.column("train", "samples_per_s")
+    wall = run.column("train", "wall_s")
+    best = int(np.nanargmin(val_loss)) if val_loss is not None else None
+    accuracy = run.column("val", VAL_ACCURACY)
+    return {
+        "run": run.name,
+        "network": _network_label(run.config),
+        "agc": (run.config.get("optim") or {}).get("agc_clip"),
+        "params": parameter_count(run.config),
+        "steps": int(steps[-1]) if len(steps) else None,
+        "best_val_loss": float(val_loss[best]) if best is not None else None,
+        "best_step": int(run.val["step"][best]) if best is not None else None,
+        "final_val_loss": float(val_loss[-1]) if val_loss is not None else None,
+        "final_val_accuracy": float(accuracy[-1]) if accuracy is not None else None,
+        "final_train_loss": float(run.train[TRAIN_LOSS][-1]) if len(steps) else None,
+        # the first interval includes start-up (data loader, compilation): leave it out
+        "samples_per_s": float(np.nanmean(rates[1:] if len(rates) > 1 else rates))
+        if rates is not None
+        else None,
+        "wall_s": float(wall[-1]) if wall is not None else None,
+    }
+
+
+TABLE_COLUMNS = (
+    ("run", "run", "{}"),
+    ("network", "network", "{}"),
+    ("agc", "AGC", "{}"),
+    ("params", "params", "{:,}"),
+    ("steps", "steps", "{}"),
+    ("best_val_loss", "best val loss", "{:.4f}"),
+    ("best_step", "at step", "{}"),
+    ("final_val_loss", "final val loss", "{:.4f}"),
+    ("final_val_accuracy", "final val acc", "{:.3f}"),
+    ("final_train_loss", "final train loss", "{:.4f}"),
+    ("wall_s", "wall s", "{:.0f}"),
+    ("samples_per_s", "samples/s", "{:.0f}"),
+)
+
+
+def markdown_table(rows: list[dict[str, Any]]) -> str:
+    """The summaries as a Markdown table (`-` where a run has no such number)."""
+    header = "| " + " | ".join(title for _, title, _ in TABLE_COLUMNS) + " |"
+    lines = [header, "|" + "|".join("---" for _ in TABLE_COLUMNS) + "|"]
+    for row in rows:
+        cells = [
+            "-" if row.get(key) is None else fmt.format(row[key]) for key, _, fmt in TABLE_COLUMNS
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot_losses(runs: list[Run], x: str, path: Path) -> None:
+    """PNG of training (thin) and validation (markers) loss per run against `step` or `wall_s`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
+    for index, run in enumerate(runs):
+        color = f"C{index}"
+        if len(run.train["step"]):
+            ax.plot(
+                run.train[x],
+                run.train[TRAIN_LOSS],
+                color=color,
+                alpha=0.45,
+                lw=1,
+                label=f"{run.name} train",
+            )
+        if run.column("val", VAL_LOSS) is not None:
+            ax.plot(
+                run.val[x],
+                run.val[VAL_LOSS],
+                color=color,
+                marker="o",
+                lw=2,
+                label=f"{run.name} validation",
+            )
+    ax.set_xlabel("step" if x == "step" else "wall time (s)")
+    ax.set_ylabel("loss (policy cross-entropy + value MSE)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    fig.savefig(tmp)
+    plt.close(fig)
+    tmp.replace(path)
