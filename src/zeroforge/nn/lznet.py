@@ -34,8 +34,15 @@ class LZBatchNorm(nn.BatchNorm2d):
 class ConvBN(nn.Module):
     """conv (no bias) -> LZ batch norm -> optional ReLU."""
 
-    def __init__(self, cin: int, cout: int, kernel: int, bn_momentum: float, affine_gamma: bool,
-                 relu: bool = True):
+    def __init__(
+        self,
+        cin: int,
+        cout: int,
+        kernel: int,
+        bn_momentum: float,
+        affine_gamma: bool,
+        relu: bool = True,
+    ):
         super().__init__()
         self.conv = nn.Conv2d(cin, cout, kernel, padding=kernel // 2, bias=False)
         self.bn = LZBatchNorm(cout, bn_momentum, affine_gamma)
@@ -57,8 +64,9 @@ class ResidualBlock(nn.Module):
 
 
 class LZNet(nn.Module):
-    def __init__(self, blocks: int, filters: int, bn_momentum: float = 0.01,
-                 affine_gamma: bool = False):
+    def __init__(
+        self, blocks: int, filters: int, bn_momentum: float = 0.01, affine_gamma: bool = False
+    ):
         super().__init__()
         self.blocks, self.filters = blocks, filters
         self.input = ConvBN(INPUT_PLANES, filters, 3, bn_momentum, affine_gamma)
@@ -72,9 +80,35 @@ class LZNet(nn.Module):
         self.value_fc2 = nn.Linear(VALUE_HIDDEN, 1)
 
     def forward(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """planes [B,18,19,19] -> (policy logits [B,362], value [B] in (-1, 1))."""
+        """planes [B,18,19,19] (float, or uint8/bool 0/1 as the dataset yields them) ->
+        (policy logits [B,362], value [B] in (-1, 1))."""
+        if not planes.is_floating_point():
+            planes = planes.to(self.input.conv.weight.dtype)
         x = self.tower(self.input(planes))
         policy = self.policy_fc(self.policy_conv(x).flatten(1))
         hidden = torch.relu(self.value_fc1(self.value_conv(x).flatten(1)))
         value = torch.tanh(self.value_fc2(hidden)).squeeze(1)
         return policy, value
+
+
+def randomize_bn_stats(model: nn.Module, seed: int = 0) -> nn.Module:
+    """Give every LZ batch norm non-trivial running statistics and beta (and gamma, when
+    trainable), so tests of export/import see more than mean 0, var 1; returns `model`.
+
+    Variances are log-uniform in [0.25, 4], means and betas normal; seeded, so the same seed
+    gives the same net on every machine.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for module in model.modules():
+            if not isinstance(module, LZBatchNorm):
+                continue
+            n = module.num_features
+            module.running_mean.normal_(0.0, 0.3, generator=generator)
+            module.running_var.copy_(
+                torch.exp(torch.empty(n).uniform_(-1.386, 1.386, generator=generator))
+            )
+            module.bias.normal_(0.0, 0.2, generator=generator)
+            if module.weight.requires_grad:
+                module.weight.uniform_(0.5, 1.5, generator=generator)
+    return model
