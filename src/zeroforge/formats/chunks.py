@@ -250,6 +250,8 @@ def _parse_numbers(text: bytes, count: int) -> tuple[np.ndarray, np.ndarray]:
 def _decode_policy(policy_lines: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     """float32 [M,362] and [M] ok flags from M policy lines, converting only non-zero tokens."""
     m = len(policy_lines)
+    if m == 0:
+        return np.zeros((0, NUM_MOVES), dtype=np.float32), np.zeros(0, dtype=bool)
     arr = np.frombuffer(b"\n".join(policy_lines) + b"\n", dtype=np.uint8)
     sep = (arr == SPACE) | (arr == NEWLINE)
     prev_sep = np.concatenate(([True], sep[:-1]))
