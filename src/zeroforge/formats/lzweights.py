@@ -403,7 +403,10 @@ def _flat(tensor) -> np.ndarray:
 
 
 def net_to_rows(model) -> list[np.ndarray]:
-    """The rows of an `LZNet` in file order (float32)."""
+    """The rows of an `LZNet` in file order (float32); a network with its own exact fold
+    (`lz_tensors()`, e.g. `nn.nfnet.NFNet`) supplies them itself."""
+    if hasattr(model, "lz_tensors"):
+        return [np.asarray(t, dtype=np.float32).ravel() for t in model.lz_tensors()]
     rows = _conv_bn_rows(model.input)
     for block in model.tower:
         rows += _conv_bn_rows(block.conv1) + _conv_bn_rows(block.conv2)

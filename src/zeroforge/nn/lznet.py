@@ -69,6 +69,7 @@ class LZNet(nn.Module):
     ):
         super().__init__()
         self.blocks, self.filters = blocks, filters
+        self.bn_momentum, self.affine_gamma = bn_momentum, affine_gamma
         self.input = ConvBN(INPUT_PLANES, filters, 3, bn_momentum, affine_gamma)
         self.tower = nn.Sequential(
             *[ResidualBlock(filters, bn_momentum, affine_gamma) for _ in range(blocks)]
@@ -78,6 +79,17 @@ class LZNet(nn.Module):
         self.value_conv = ConvBN(filters, VALUE_CHANNELS, 1, bn_momentum, affine_gamma)
         self.value_fc1 = nn.Linear(VALUE_CHANNELS * NUM_POINTS, VALUE_HIDDEN)
         self.value_fc2 = nn.Linear(VALUE_HIDDEN, 1)
+
+    def config(self) -> dict:
+        """What rebuilds this network (a checkpoint's `zeroforge.network`, conf/network/*.yaml)."""
+        return {
+            "kind": "lz",
+            "norm": "bn",
+            "blocks": self.blocks,
+            "filters": self.filters,
+            "bn_momentum": self.bn_momentum,
+            "affine_gamma": self.affine_gamma,
+        }
 
     def forward(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """planes [B,18,19,19] (float, or uint8/bool 0/1 as the dataset yields them) ->

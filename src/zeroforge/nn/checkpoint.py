@@ -1,0 +1,143 @@
+"""The one home of "NET = a Leela Zero weights file or one of our checkpoints".
+
+`load_any_net(path)` gives a network in eval mode from either:
+- a Leela Zero v1 weights file (`.txt`, `.gz`; see `formats.lzweights`), or
+- a checkpoint: a dict saved with `torch.save` (Lightning's `ModelCheckpoint` writes one), read
+  with `torch.load(..., weights_only=True)` (never a pickle of arbitrary objects).
+
+Our checkpoint convention (Lightning's own keys plus one of ours):
+
+    checkpoint["state_dict"]       {"net.<parameter or buffer name>": tensor, ...}: the network
+                                   is the attribute `net` of the LightningModule; other keys
+                                   (not starting with `net.`) are ignored here
+    checkpoint["hyper_parameters"] Lightning's (plain dicts, lists, numbers, strings only, or
+                                   weights_only loading refuses the file)
+    checkpoint["zeroforge"]        {"network": {"kind": "lz", "norm": "bn", "blocks": 6,
+                                                "filters": 64, "bn_momentum": 0.01,
+                                                "affine_gamma": False}}
+                                   i.e. what `build_network` needs: `LZNet.config()` /
+                                   `NFNet.config()` (kind "nf": blocks, filters, activation,
+                                   alpha) / conf/network/*.yaml
+
+`save_checkpoint(model, path)` writes that format (atomically) for `zeroforge weights import`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+CHECKPOINT_KEY = "zeroforge"
+NET_PREFIX = "net."  # the network's attribute name in the LightningModule
+LZ_SUFFIXES = (".txt", ".gz")
+ZIP_MAGIC = b"PK"  # torch.save's zip container
+
+
+class CheckpointError(ValueError):
+    """A checkpoint we cannot turn into a network; the message names the file."""
+
+
+def build_network(cfg: Mapping[str, Any]) -> nn.Module:
+    """A fresh network from its description (`LZNet.config()`, `NFNet.config()`)."""
+    kind = cfg.get("kind", "lz")
+    if kind == "lz" and cfg.get("norm", "bn") == "bn":
+        from zeroforge.nn.lznet import LZNet
+
+        return LZNet(
+            int(cfg["blocks"]),
+            int(cfg["filters"]),
+            bn_momentum=float(cfg.get("bn_momentum", 0.01)),
+            affine_gamma=bool(cfg.get("affine_gamma", False)),
+        )
+    if kind == "nf":
+        from zeroforge.nn.nfnet import NFNet
+
+        options = {k: cfg[k] for k in ("activation", "alpha") if k in cfg}
+        return NFNet(int(cfg["blocks"]), int(cfg["filters"]), **options)
+    raise ValueError(f"network kind={kind!r} norm={cfg.get('norm')!r} is not a known network")
+
+
+def is_lz_weights(path: str | os.PathLike) -> bool:
+    """By extension (`.txt`, `.gz`), else by content: a torch checkpoint is a zip file."""
+    path = Path(path)
+    if path.suffix in LZ_SUFFIXES:
+        return True
+    try:
+        with open(path, "rb") as f:
+            return f.read(2) != ZIP_MAGIC
+    except OSError:
+        return False
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict:
+    """torch.load with weights_only=True, errors naming the file."""
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such file") from None
+    except Exception as exc:  # torch raises many kinds for a foreign or damaged file
+        raise CheckpointError(f"{path}: not a readable checkpoint: {exc}") from None
+    if not isinstance(checkpoint, dict):
+        raise CheckpointError(f"{path}: a checkpoint is a dict, got {type(checkpoint).__name__}")
+    return checkpoint
+
+
+def net_from_checkpoint(checkpoint: Mapping[str, Any], path: str | os.PathLike) -> nn.Module:
+    section = checkpoint.get(CHECKPOINT_KEY, {})
+    network = section.get("network") if isinstance(section, Mapping) else None
+    if not isinstance(network, Mapping):
+        raise CheckpointError(
+            f"{path}: no checkpoint[{CHECKPOINT_KEY!r}]['network'] describing the network "
+            "(written by zeroforge training and `zeroforge weights import`)"
+        )
+    state = checkpoint.get("state_dict", {})
+    net_state = {k[len(NET_PREFIX) :]: v for k, v in state.items() if k.startswith(NET_PREFIX)}
+    if not net_state:
+        raise CheckpointError(f"{path}: state_dict has no `{NET_PREFIX}*` entries")
+    try:
+        model = build_network(network)
+        model.load_state_dict(net_state)
+    except (ValueError, KeyError, RuntimeError) as exc:
+        raise CheckpointError(f"{path}: state_dict does not fit {dict(network)}: {exc}") from None
+    return model.eval()
+
+
+def load_any_net(path: str | os.PathLike) -> nn.Module:
+    """A Leela Zero weights file or one of our checkpoints -> network in eval mode.
+
+    Raises `formats.lzweights.WeightsError` or `CheckpointError` (both ValueError)."""
+    if is_lz_weights(path):
+        from zeroforge.formats.lzweights import load_net
+
+        return load_net(path)
+    return net_from_checkpoint(read_checkpoint(path), path)
+
+
+def checkpoint_dict(model: nn.Module, **extra: Any) -> dict:
+    """Our checkpoint of a bare network: Lightning's keys plus `zeroforge.network`."""
+    network = model.config()
+    state = {NET_PREFIX + k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    return {
+        "state_dict": state,
+        "hyper_parameters": {"config": {"network": dict(network)}},
+        CHECKPOINT_KEY: {"network": dict(network), **extra},
+    }
+
+
+def save_checkpoint(model: nn.Module, path: str | os.PathLike, **extra: Any) -> None:
+    """Write `checkpoint_dict(model)` atomically (temp file in the same folder, then replace)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(checkpoint_dict(model, **extra), tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
