@@ -144,3 +144,127 @@ def test_export_refuses_silu():
 def test_unknown_activation():
     with pytest.raises(ValueError, match="activation must be one of"):
         NFNet(1, 8, activation="gelu")
+
+
+def test_export_roundtrip_equals_nf_forward(tmp_path):
+    # The folded file, read back into the BN network, computes the NF net's numbers.
+    from zeroforge.formats.lzweights import load_net, write_weights
+
+    net = perturbed_net().eval()
+    path = tmp_path / "nf.txt.gz"
+    write_weights(path, net.lz_tensors())
+    lz = load_net(path)
+    planes = random_planes(16)
+    with torch.no_grad():
+        (policy, value), (lz_policy, lz_value) = net(planes), lz(planes)
+    assert (policy - lz_policy).abs().max() < 2e-5
+    assert (value - lz_value).abs().max() < 2e-6
+    assert policy.std() > 0.1  # not a trivially flat output
+
+
+# ---------------------------------------------------------------- against a real leelaz
+
+
+def random_game(moves: int, seed: int) -> list[tuple[str, tuple[int, int]]]:
+    """Legal random moves (sgfmill checks captures and suicide), black first."""
+    from sgfmill import boards
+
+    rng = np.random.default_rng(seed)
+    board, played = boards.Board(19), []
+    for point in rng.permutation(361):
+        row, col = divmod(int(point), 19)
+        colour = "bw"[len(played) % 2]
+        if board.get(row, col) is not None:
+            continue
+        trial = board.copy()
+        trial.play(row, col, colour)
+        if trial.get(row, col) is None:  # suicide
+            continue
+        board.play(row, col, colour)
+        played.append((colour, (row, col)))
+        if len(played) == moves:
+            return played
+    raise AssertionError("not enough legal moves")
+
+
+def game_planes(game: list) -> tuple[np.ndarray, np.ndarray]:
+    """[N,18,19,19] planes of the position before each move, as leelaz builds them."""
+    from sgfmill import sgf
+
+    from zeroforge.data.supervised import game_positions
+    from zeroforge.go.planes import input_planes
+
+    record = sgf.Sgf_game(19)
+    record.get_root().set("RE", "B+R")
+    for colour, point in game:
+        record.extend_main_sequence().set_move(colour, point)
+    positions = game_positions(record)
+    return input_planes(positions.planes, positions.side_to_move), positions.side_to_move
+
+
+def leelaz_heatmap(engine, log) -> tuple[np.ndarray, float]:
+    """leelaz's raw net output for the current position: policy x1000 truncated [362] (0 on
+    occupied points) and the winrate. `heatmap` prints to stderr before its `=` reply."""
+    import time
+
+    before = log.read_text().count("winrate:")
+    engine.send("heatmap")
+    deadline = time.monotonic() + 10
+    while log.read_text().count("winrate:") == before:
+        assert time.monotonic() < deadline, "no heatmap on leelaz's stderr"
+        time.sleep(0.02)
+    lines = log.read_text().splitlines()
+    end = max(i for i, line in enumerate(lines) if line.startswith("winrate:"))
+    grid = np.array([[int(v) for v in line.split()] for line in lines[end - 20 : end - 1]])
+    assert grid.shape == (19, 19) and lines[end - 1].startswith("pass:")
+    policy = np.append(grid[::-1].ravel(), int(lines[end - 1].split()[1]))  # rank 1 first
+    return policy, float(lines[end].split()[1])
+
+
+@pytest.mark.engine
+def test_leelaz_computes_the_nf_nets_numbers(lowercase_tmp):
+    from zeroforge.formats.lzweights import write_weights
+    from zeroforge.go.geometry import move_to_vertex
+    from zeroforge.play.engines import engine_path
+    from zeroforge.play.gtp import GTPEngine
+
+    net = perturbed_net(blocks=3, filters=16).eval()
+    with torch.no_grad():  # a peaked policy and a decisive value make the check sharp
+        net.policy_fc.weight.mul_(12)  # max 1.2-9 %, ~25 distinct truncated values
+        net.value_fc2.weight.mul_(4)
+        net.value_conv.bias.add_(0.5)
+    weights = lowercase_tmp / "nf.txt"
+    write_weights(weights, net.lz_tensors())
+    game = random_game(40, seed=3)
+    planes, sides = game_planes(game)
+    log = lowercase_tmp / "stderr.log"
+    engine = GTPEngine(
+        [engine_path("leelaz"), "--cpu-only", "-g", "--noponder", "-t", "1", "-w", str(weights)],
+        stderr_log=log,
+    )
+    try:
+        played, checked_points, winrates = 0, 0, []
+        for k in (0, 1, 7, 8, 23, 39):
+            for colour, (row, col) in game[played:k]:
+                engine.send(f"play {colour} {move_to_vertex(row * 19 + col)}")
+            played = k
+            engine_policy, engine_winrate = leelaz_heatmap(engine, log)
+            with torch.no_grad():
+                logits, value = net(torch.from_numpy(planes[k : k + 1]))
+            ours = torch.softmax(logits, 1)[0].numpy().astype(np.float64) * 1000
+            winrate = (1 + value.item()) / 2
+            assert abs(winrate - engine_winrate) < 1e-5, k
+            winrates.append(engine_winrate)
+            empty = np.append(planes[k, [0, 8]].reshape(2, 361).sum(0) == 0, True)
+            truncated = np.trunc(ours)
+            # a value within 1e-3 of an integer may truncate either way in float32
+            on_edge = np.abs(ours - np.round(ours)) < 1e-3
+            agree = (truncated == engine_policy) | (
+                on_edge & (np.abs(truncated - engine_policy) <= 1)
+            )
+            assert agree[empty].all(), (k, np.flatnonzero(~agree & empty))
+            assert (engine_policy[~empty] == 0).all()
+            checked_points += int(empty.sum())
+    finally:
+        engine.close()
+    assert checked_points > 2000 and max(winrates) - min(winrates) > 0.2
