@@ -55,7 +55,7 @@ def build_network(cfg: Mapping[str, Any]) -> nn.Module:
             bn_momentum=float(cfg.get("bn_momentum", 0.01)),
             affine_gamma=bool(cfg.get("affine_gamma", False)),
         )
-    if kind == "nf":
+    if kind == "nf" or cfg.get("norm") == "nf":  # conf/network: kind lz, norm nf
         from zeroforge.nn.nfnet import NFNet
 
         options = {k: cfg[k] for k in ("activation", "alpha") if k in cfg}

@@ -154,9 +154,10 @@ class NFNet(nn.Module):
         self.value_fc2 = nn.Linear(VALUE_HIDDEN, 1)
 
     def config(self) -> dict:
-        """What rebuilds this network (the checkpoint's `network` entry)."""
+        """What rebuilds this network (the checkpoint's `network` entry, as conf/network)."""
         return {
-            "kind": "nf",
+            "kind": "lz",
+            "norm": "nf",
             "blocks": self.blocks,
             "filters": self.filters,
             "activation": self.activation,
