@@ -1,0 +1,287 @@
+"""Self-play with the real leelaz over GTP: games, their training records and search values.
+
+One leelaz process per game plays both colours (`genmove b`, `genmove w`) with autogtp's
+self-play options (`-m 30 -n -d -r 1`, a fraction of games with `-r 0` so resignation
+mistakes can be measured) and its own seed. A game ends on resignation or two passes (or the
+optional move cap); otherwise GNU Go scores it (`play.scoring`: leelaz's own final_score keeps
+dead stones). Then leelaz dumps the records (`dump_training`) and search values
+(`dump_debug`) into a private temporary directory, and the game is published into OUT:
+
+    OUT/sgf/NAME.sgf           the game record
+    OUT/debug/NAME.debug.gz    dump_debug (formats.lzdebug): q per record
+    OUT/chunks/NAME.gz         dump_training (formats.chunks)
+
+each by an atomic rename, the chunk last, so a trainer reading OUT/chunks never sees a partial
+file nor a chunk without its q. Traps handled (FACTS.md): leelaz lowercases GTP arguments, so
+its dump paths are a lowercase temporary directory without spaces; it aborts on an empty dump,
+so a game without moves is never dumped. A crashed engine (killed, died, timed out) loses only
+the game in flight, which is played again with the next seed.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
+
+from zeroforge.formats.chunks import read_chunk
+from zeroforge.formats.lzdebug import DEBUG_SUFFIX, read_debug
+from zeroforge.formats.sgf import GameRecord, write_game
+from zeroforge.go.geometry import PASS, vertex_to_move
+from zeroforge.play.engines import engine_path
+from zeroforge.play.gtp import EngineFailure, GTPEngine
+from zeroforge.play.scoring import score_game
+from zeroforge.play.specs import leelaz_argv
+
+SEED_STRIDE = 16  # game i, attempt a plays with seed base + i * SEED_STRIDE + a
+MAX_ATTEMPTS = SEED_STRIDE
+MOVE_TIMEOUT_S = 600.0
+DUMP_TIMEOUT_S = 120.0
+DEFAULT_KOMI = 7.5
+
+
+class SelfplayError(RuntimeError):
+    """A game that cannot be turned into consistent data (not an engine crash)."""
+
+
+@dataclass
+class SelfplayOptions:
+    weights: str  # a weights file leelaz loads
+    playouts: int | None = None
+    visits: int | None = None
+    threads: int = 1
+    random_moves: int = 30  # -m: first moves sampled in proportion to visits (autogtp)
+    resign_pct: float = 1.0  # -r
+    no_resign_fraction: float = 0.1  # games played with -r 0
+    komi: float = DEFAULT_KOMI
+    max_moves: int = 0  # 0: play until two passes or resignation
+    seed: int = 1
+    max_attempts: int = 3
+
+
+@dataclass
+class GameResult:
+    name: str
+    seed: int
+    moves: int
+    records: int
+    result: str
+    resign_allowed: bool
+    seconds: float
+
+
+@dataclass
+class SelfplayStats:
+    games: list[GameResult] = field(default_factory=list)
+    crashes: list[str] = field(default_factory=list)  # one message per lost game attempt
+    seconds: float = 0.0
+
+    @property
+    def games_per_hour(self) -> float:
+        return 3600.0 * len(self.games) / self.seconds if self.seconds > 0 else 0.0
+
+
+def dump_dir() -> Path:
+    """A fresh temporary directory leelaz can write to: lowercase, no spaces."""
+    base = tempfile.gettempdir()
+    if base != base.lower() or " " in base:
+        base = "/tmp"
+    return Path(tempfile.mkdtemp(prefix="zf-selfplay-", dir=base))
+
+
+def game_seed(options: SelfplayOptions, index: int, attempt: int) -> int:
+    return options.seed + index * SEED_STRIDE + attempt
+
+
+def resign_allowed(options: SelfplayOptions, seed: int) -> bool:
+    """Whether this game may resign; a fixed fraction of seeds play every game out."""
+    return random.Random(seed).random() >= options.no_resign_fraction
+
+
+def leelaz_command(options: SelfplayOptions, seed: int, resign: bool) -> list[str]:
+    opts = {
+        "threads": options.threads,
+        "playouts": options.playouts,
+        "visits": options.visits,
+        "resign": options.resign_pct if resign else 0,
+        "random_moves": options.random_moves,
+        "noise": True,
+        "quiet": True,
+        "cpu_only": True,
+        "extra_args": ["-d"],
+    }
+    return leelaz_argv(engine_path("leelaz"), opts, options.weights, seed)
+
+
+def _other(colour: str) -> str:
+    return "w" if colour == "b" else "b"
+
+
+def play_moves(leelaz: GTPEngine, options: SelfplayOptions) -> tuple[list, str | None]:
+    """genmove for both colours until resignation, two passes or the cap: (moves, result or
+    None when the game must be scored)."""
+    leelaz.send("clear_board")
+    leelaz.send(f"komi {options.komi}")
+    moves: list[tuple[str, int]] = []
+    colour = "b"
+    while not options.max_moves or len(moves) < options.max_moves:
+        reply = leelaz.send(f"genmove {colour}", timeout=MOVE_TIMEOUT_S).lower()
+        if reply == "resign":
+            return moves, f"{_other(colour).upper()}+R"
+        moves.append((colour, PASS if reply == "pass" else vertex_to_move(reply)))
+        if len(moves) >= 2 and moves[-1][1] == moves[-2][1] == PASS:
+            break
+        colour = _other(colour)
+    return moves, None
+
+
+def play_game(options: SelfplayOptions, seed: int, workdir: Path) -> tuple[GameRecord, bool]:
+    """Play one game and leave `train.0.gz` and `debug.0.gz` in workdir."""
+    resign = resign_allowed(options, seed)
+    with GTPEngine(leelaz_command(options, seed, resign)) as leelaz:
+        moves, result = play_moves(leelaz, options)
+        if not moves:  # leelaz aborts on an empty dump (FACTS.md)
+            raise SelfplayError(f"seed {seed}: the game ended before any move")
+        if result is None:
+            result = score_game(moves, options.komi)
+        winner = result[0].lower()
+        if winner not in ("b", "w"):
+            raise SelfplayError(f"seed {seed}: result {result!r} has no winner")
+        leelaz.send(f"dump_training {winner} {workdir / 'train'}", timeout=DUMP_TIMEOUT_S)
+        leelaz.send(f"dump_debug {workdir / 'debug'}", timeout=DUMP_TIMEOUT_S)
+    record = GameRecord(
+        moves=moves,
+        black="leelaz",
+        white="leelaz",
+        komi=options.komi,
+        result=result,
+        comment=f"zeroforge selfplay: seed {seed}, resign "
+        f"{options.resign_pct if resign else 0} %, {Path(options.weights).name}",
+    )
+    return record, resign
+
+
+def check_dumps(workdir: Path, seed: int) -> int:
+    """The chunk and the debug file must agree record for record; returns the count."""
+    chunk = read_chunk(workdir / "train.0.gz", on_error="raise").positions
+    values = read_debug(workdir / "debug.0.gz")
+    records = len(chunk.side_to_move)
+    if records != len(values) or records == 0:
+        raise SelfplayError(
+            f"seed {seed}: {records} training records but {len(values)} dump_debug lines"
+        )
+    return records
+
+
+def publish(workdir: Path, out: Path, name: str, record: GameRecord) -> None:
+    """SGF, then search values, then the chunk: each appears whole (rename in its directory)."""
+    write_game(out / "sgf" / f"{name}.sgf", record)
+    _copy_atomic(workdir / "debug.0.gz", out / "debug" / f"{name}{DEBUG_SUFFIX}")
+    _copy_atomic(workdir / "train.0.gz", out / "chunks" / f"{name}.gz")
+
+
+def _copy_atomic(source: Path, target: Path) -> None:
+    tmp = target.parent / f".{target.name}.tmp"
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+
+
+def selfplay_game(
+    options: SelfplayOptions, index: int, out: Path, crashes: list[str]
+) -> GameResult:
+    """Game `index`, played again with the next seed when the engine crashes."""
+    for attempt in range(options.max_attempts):
+        seed = game_seed(options, index, attempt)
+        workdir = dump_dir()
+        start = time.monotonic()
+        try:
+            record, resign = play_game(options, seed, workdir)
+            records = check_dumps(workdir, seed)
+            name = f"game-s{seed}"
+            publish(workdir, out, name, record)
+            return GameResult(
+                name,
+                seed,
+                len(record.moves),
+                records,
+                record.result,
+                resign,
+                time.monotonic() - start,
+            )
+        except EngineFailure as exc:
+            crashes.append(f"game {index} seed {seed}: {exc}")
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+    raise SelfplayError(
+        f"game {index}: the engine crashed {options.max_attempts} times; last: {crashes[-1]}"
+    )
+
+
+def run_selfplay(
+    options: SelfplayOptions, games: int, workers: int, out: Path, show_progress: bool = True
+) -> SelfplayStats:
+    for sub in ("sgf", "debug", "chunks"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    stats = SelfplayStats()
+    start = time.monotonic()
+    with (
+        GameProgress(games, "self-play", enabled=show_progress) as progress,
+        ThreadPoolExecutor(max_workers=workers) as pool,
+    ):
+        futures = [pool.submit(selfplay_game, options, i, out, stats.crashes) for i in range(games)]
+        for future in as_completed(futures):
+            stats.games.append(future.result())
+            progress.game_done()
+    stats.seconds = time.monotonic() - start
+    stats.games.sort(key=lambda game: game.seed)
+    return stats
+
+
+class GamesPerHourColumn(ProgressColumn):
+    def render(self, task) -> Text:
+        elapsed = task.elapsed or 0.0
+        rate = 3600.0 * task.completed / elapsed if elapsed > 0 and task.completed else 0.0
+        return Text(f"{rate:,.0f} games/h", style="progress.data.speed")
+
+
+class GameProgress:
+    """A rich progress bar for games (self-play, GNU Go games) with games/hour."""
+
+    def __init__(self, total: int, description: str, enabled: bool = True):
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            GamesPerHourColumn(),
+            TimeElapsedColumn(),
+            disable=not enabled,
+        )
+        self._task = self._progress.add_task(description, total=total)
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> GameProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._progress.stop()
+
+    def game_done(self) -> None:
+        with self._lock:
+            self._progress.advance(self._task)
