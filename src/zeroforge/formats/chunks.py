@@ -50,6 +50,10 @@ for _i, _c in enumerate(b"0123456789abcdef"):
     _HEX_VALUE[_c] = _i
 for _i, _c in enumerate(b"ABCDEF"):
     _HEX_VALUE[_c] = 10 + _i
+# Two hex digits read as one little-endian uint16 -> their byte value, 256 if not hex.
+_HEX_PAIR = np.full(1 << 16, 256, dtype=np.uint16)
+_first, _second = np.meshgrid(*2 * [np.flatnonzero(_HEX_VALUE != 255)], indexing="ij")
+_HEX_PAIR[_first | (_second << 8)] = (_HEX_VALUE[_first] << 4) | _HEX_VALUE[_second]
 _POLICY_CHAR = np.zeros(256, dtype=bool)  # bytes allowed inside a policy number
 _POLICY_CHAR[np.frombuffer(b"0123456789.eE+-", dtype=np.uint8)] = True
 _HEX_DIGIT_CHARS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
@@ -223,11 +227,11 @@ def _decode_planes(buf: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.
     block = STORED_PLANES * (PLANE_LINE_LENGTH + 1)  # the 16 plane lines are contiguous
     windows = np.lib.stride_tricks.sliding_window_view(buf, block)
     text = windows[starts[:, 0]].reshape(-1, STORED_PLANES, PLANE_LINE_LENGTH + 1)
-    nibbles = _HEX_VALUE[text[..., :HEX_DIGITS]]
+    pairs = _HEX_PAIR[text.view("<u2")[..., : HEX_DIGITS // 2]]
     last = text[..., HEX_DIGITS]
-    ok = (nibbles != 255).all(axis=(1, 2)) & ((last == ZERO) | (last == ONE)).all(axis=1)
+    ok = (pairs < 256).all(axis=(1, 2)) & ((last == ZERO) | (last == ONE)).all(axis=1)
     packed = np.empty(text.shape[:2] + (PACKED_BYTES,), dtype=np.uint8)
-    packed[..., :-1] = (nibbles[..., 0::2] << 4) | (nibbles[..., 1::2] & 15)
+    packed[..., :-1] = pairs
     packed[..., -1] = (last == ONE).astype(np.uint8) << 7
     return packed, ok
 

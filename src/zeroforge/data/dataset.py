@@ -1,0 +1,359 @@
+"""The streaming training dataset: data files -> shuffled, augmented batches.
+
+`ChunkDataset` is an `IterableDataset` that yields whole batches (use
+`DataLoader(dataset, batch_size=None)`), so sampling, shuffling and the 8 board symmetries are
+done with numpy over many positions at once. Per epoch (`set_epoch`):
+
+1. the file list gets a fresh shuffled order (the same on every worker and rank);
+2. each position is kept with probability `sample_rate` (Leela Zero keeps 1 in 16: neighbouring
+   positions of a game are near-duplicates), decided per file from (seed, epoch, file), so the
+   decision does not depend on who reads the file;
+3. sharding: every kept position goes to exactly one (DataLoader worker x DDP rank): whole
+   files when there are many files, otherwise position `j` of each file goes to shard
+   `j % shards`;
+4. a shuffle buffer of `shuffle_buffer` positions (planes bit-packed, ~1.5 KB per position)
+   bounds memory: arriving positions replace random residents, which leave for batches;
+5. each position gets a random one of the 8 symmetries (planes and policy alike).
+
+Files are read by a reader chosen by file kind (`register_reader`): Leela Zero text chunks here;
+other formats (binary shards with q) register their own reader returning the same `Records`.
+Under DDP every rank must run the same number of steps: with few files or uneven sizes use the
+trainer's `limit_train_batches` (an iterable dataset cannot know its length in advance).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import IterableDataset, get_worker_info
+
+from zeroforge.formats.chunks import read_chunk_packed
+from zeroforge.go.geometry import BOARD_SIZE, GATHER, NUM_POINTS, NUM_SYMMETRIES
+from zeroforge.go.planes import INPUT_PLANES, STORED_PLANES, WHITE
+
+# Records: a dict of equally long arrays, one row per position, as every reader returns them:
+#   "planes"        uint8 [N,16,46] stored planes, bit-packed (formats.chunks.pack_planes)
+#   "side_to_move"  uint8 [N]       0 black, 1 white
+#   "policy"        float32 [N,362]
+#   "winner"        int8 [N]        +1 if the side to move won
+#   "q"             float32 [N]     optional: search value for the side to move, in [-1, 1]
+Records = dict[str, np.ndarray]
+Reader = Callable[[str], Records]
+FILES_PER_SHARD_FOR_FILE_SHARDING = 4  # fewer files than this per shard: shard by position
+
+
+@dataclass(frozen=True)
+class FileKind:
+    name: str
+    suffixes: tuple[str, ...]  # file names a directory scan picks up
+    read: Reader
+
+
+def _read_text_chunk(path: str) -> Records:
+    (planes, side, policy, winner), bad, errors = read_chunk_packed(path, on_error="skip")
+    if errors:
+        warnings.warn(f"{path}: {bad} bad record(s) skipped; first: {errors[0]}", stacklevel=2)
+    return {"planes": planes, "side_to_move": side, "policy": policy, "winner": winner}
+
+
+FILE_KINDS: list[FileKind] = [FileKind("chunk", (".gz",), _read_text_chunk)]
+
+
+def register_reader(name: str, suffixes: tuple[str, ...], read: Reader) -> None:
+    """Add a file kind (e.g. binary shards); its suffixes take precedence over chunks'."""
+    FILE_KINDS.insert(0, FileKind(name, suffixes, read))
+
+
+def file_kind(path: str) -> FileKind:
+    """The kind a file name belongs to; anything unrecognised is read as a text chunk."""
+    for kind in FILE_KINDS:
+        if path.endswith(kind.suffixes):
+            return kind
+    return FILE_KINDS[-1]
+
+
+def _data_suffixes() -> tuple[str, ...]:
+    return tuple(s for kind in FILE_KINDS for s in kind.suffixes)
+
+
+def expand_paths(paths: str | os.PathLike | list) -> list[str]:
+    """Files, directories (searched recursively for data files) or globs -> sorted unique files.
+
+    Raises FileNotFoundError naming the first entry that matches no file.
+    """
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    found: set[str] = set()
+    for entry in map(str, paths):
+        if os.path.isdir(entry):
+            matches = [
+                str(p)
+                for p in Path(entry).rglob("*")
+                if p.is_file() and p.name.endswith(_data_suffixes()) and not p.name.startswith(".")
+            ]
+            what = f"no data files ({', '.join(_data_suffixes())}) under directory {entry!r}"
+        elif os.path.isfile(entry):
+            matches = [entry]
+        else:
+            matches = [m for m in glob.glob(entry, recursive=True) if os.path.isfile(m)]
+            what = f"no file matches {entry!r}"
+        if not matches:
+            raise FileNotFoundError(what)
+        found.update(os.path.normpath(m) for m in matches)
+    return sorted(found)
+
+
+def split_files(paths, val_fraction: float, seed: int = 0) -> tuple[list[str], list[str]]:
+    """A held-out fraction of whole files: (train_files, val_files), both sorted."""
+    files = expand_paths(paths)
+    if not 0 <= val_fraction < 1:
+        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    n_val = int(round(len(files) * val_fraction))
+    if val_fraction > 0:
+        n_val = max(n_val, 1)
+        if n_val >= len(files):
+            raise ValueError(
+                f"cannot hold out {val_fraction:.0%} of {len(files)} file(s) and "
+                "keep some for training: give more files or val_fraction=0"
+            )
+    order = np.random.default_rng([seed, 0x5E1]).permutation(len(files))
+    val = {files[i] for i in order[:n_val]}
+    return [f for f in files if f not in val], sorted(val)
+
+
+# ---------------------------------------------------------------------------------------
+# Augmentation
+
+
+def _symmetric_boards(boards: np.ndarray, symmetry: int) -> np.ndarray:
+    """[..., 19, 19] boards under `symmetry` (geometry.SYMMETRIES's order: transpose if bit 2,
+    then mirror columns if bit 1, then mirror rows if bit 0), as a view."""
+    if symmetry & 4:
+        boards = boards.swapaxes(-1, -2)
+    if symmetry & 2:
+        boards = boards[..., ::-1]
+    if symmetry & 1:
+        boards = boards[..., ::-1, :]
+    return boards
+
+
+def make_batch(records: Records, symmetries: np.ndarray | None) -> dict[str, torch.Tensor]:
+    """Records of B positions (+ a symmetry per position, or None) -> the training batch:
+    planes uint8 [B,18,19,19], policy float32 [B,362], z float32 [B], and q if present."""
+    n = len(records["winner"])
+    stones = np.unpackbits(records["planes"], axis=-1, count=NUM_POINTS)
+    stones = stones.reshape(n, STORED_PLANES, BOARD_SIZE, BOARD_SIZE)
+    planes = np.empty((n, INPUT_PLANES, BOARD_SIZE, BOARD_SIZE), dtype=np.uint8)
+    policy = records["policy"]
+    if symmetries is None:
+        planes[:, :STORED_PLANES] = stones
+    else:
+        policy = np.empty_like(policy)
+        for s in range(NUM_SYMMETRIES):
+            rows = np.flatnonzero(symmetries == s)
+            if len(rows):
+                planes[rows, :STORED_PLANES] = _symmetric_boards(stones[rows], s)
+                policy[rows] = records["policy"][rows][:, GATHER[s]]
+    white = (records["side_to_move"] == WHITE).astype(np.uint8)[:, None, None]
+    planes[:, STORED_PLANES] = 1 - white
+    planes[:, STORED_PLANES + 1] = white
+    batch = {
+        "planes": torch.from_numpy(planes),
+        "policy": torch.from_numpy(np.ascontiguousarray(policy, dtype=np.float32)),
+        "z": torch.from_numpy(records["winner"].astype(np.float32)),
+    }
+    if "q" in records:
+        batch["q"] = torch.from_numpy(records["q"].astype(np.float32))
+    return batch
+
+
+# ---------------------------------------------------------------------------------------
+# Shuffle buffer
+
+
+def _take(records: Records, index) -> Records:
+    return {key: value[index] for key, value in records.items()}
+
+
+def _concat(parts: list[Records]) -> Records:
+    if len(parts) == 1:
+        return parts[0]
+    return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+
+
+class ShuffleBuffer:
+    """Holds up to `capacity` positions; `push` returns the residents its arrivals displaced
+    (random ones), `drain` the rest in random order. Memory is the capacity, not the data."""
+
+    def __init__(self, capacity: int, rng: np.random.Generator):
+        if capacity < 1:
+            raise ValueError(f"shuffle buffer must hold at least 1 position, got {capacity}")
+        self.capacity, self.rng = capacity, rng
+        self.store: Records | None = None
+        self.size = 0
+
+    def _allocate(self, like: Records) -> None:
+        self.store = {
+            key: np.empty((self.capacity,) + value.shape[1:], value.dtype)
+            for key, value in like.items()
+        }
+
+    def push(self, records: Records) -> list[Records]:
+        if self.store is None:
+            self._allocate(records)
+        elif records.keys() != self.store.keys():
+            raise ValueError(f"files mix record fields: {sorted(records)} vs {sorted(self.store)}")
+        out, n = [], len(records["winner"])
+        free = min(self.capacity - self.size, n)
+        for key, value in records.items():
+            self.store[key][self.size : self.size + free] = value[:free]
+        self.size += free
+        start = free
+        while start < n:
+            part = _take(records, slice(start, start + self.capacity))
+            k = len(part["winner"])
+            slots = self.rng.choice(self.capacity, size=k, replace=False)
+            out.append(_take(self.store, slots))  # fancy indexing copies
+            for key, value in part.items():
+                self.store[key][slots] = value
+            start += k
+        return out
+
+    def drain(self) -> Records | None:
+        if not self.size:
+            return None
+        order = self.rng.permutation(self.size)
+        rest = _take(self.store, order)
+        self.size = 0
+        return rest
+
+
+# ---------------------------------------------------------------------------------------
+# The dataset
+
+
+def _distributed() -> tuple[int, int]:
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_world_size(), torch.distributed.get_rank()
+    return 1, 0
+
+
+class ChunkDataset(IterableDataset):
+    """Augmented training batches from chunk files (see the module docstring)."""
+
+    def __init__(
+        self,
+        paths,
+        batch_size: int,
+        sample_rate: float = 1.0,
+        shuffle_buffer: int = 2**16,
+        symmetries: bool = True,
+        seed: int = 0,
+        world_size: int | None = None,
+        rank: int | None = None,
+        drop_last: bool = False,
+        shard_by: str = "auto",
+    ):
+        super().__init__()
+        self.files = expand_paths(paths)
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if not 0 < sample_rate <= 1:
+            raise ValueError(f"sample_rate must be in (0, 1], got {sample_rate}")
+        if shard_by not in ("auto", "file", "position"):
+            raise ValueError(f"shard_by must be auto, file or position, got {shard_by!r}")
+        self.batch_size, self.sample_rate = batch_size, sample_rate
+        self.shuffle_buffer, self.symmetries, self.seed = shuffle_buffer, symmetries, seed
+        self.drop_last, self.shard_by = drop_last, shard_by
+        detected_world, detected_rank = _distributed()
+        self.world_size = detected_world if world_size is None else world_size
+        self.rank = detected_rank if rank is None else rank
+        if not 0 <= self.rank < self.world_size:
+            raise ValueError(f"rank {self.rank} outside world size {self.world_size}")
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Call before iterating each epoch (e.g. from on_train_epoch_start): new file order,
+        sampling, shuffling and symmetries."""
+        self.epoch = epoch
+
+    def _shard(self) -> tuple[int, int]:
+        """(this shard's index, number of shards) over DDP ranks x DataLoader workers."""
+        info = get_worker_info()
+        workers, worker = (info.num_workers, info.id) if info else (1, 0)
+        if info is not None:
+            torch.set_num_threads(1)  # FACTS.md: small-tensor work swings wildly with 2 threads
+        return self.rank * workers + worker, self.world_size * workers
+
+    def _by_file(self, shards: int) -> bool:
+        if self.shard_by != "auto":
+            return self.shard_by == "file"
+        return len(self.files) >= FILES_PER_SHARD_FOR_FILE_SHARDING * shards
+
+    def _positions(self, shard: int, shards: int) -> Iterator[Records]:
+        """This shard's kept positions, file by file, in this epoch's file order."""
+        order = np.random.default_rng([self.seed, self.epoch, 0xF11E]).permutation(len(self.files))
+        by_file = self._by_file(shards)
+        for turn, index in enumerate(order.tolist()):
+            if by_file and turn % shards != shard:
+                continue
+            path = self.files[index]
+            records = file_kind(path).read(path)
+            n = len(records["winner"])
+            keep = np.ones(n, dtype=bool)
+            if self.sample_rate < 1:
+                rng = np.random.default_rng([self.seed, self.epoch, index, 0x5A3])
+                keep = rng.random(n) < self.sample_rate
+            if not by_file:
+                keep &= np.arange(n) % shards == shard
+            if keep.any():
+                yield _take(records, np.flatnonzero(keep))
+
+    def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
+        shard, shards = self._shard()
+        rng = np.random.default_rng([self.seed, self.epoch, shard, shards, 0xB0F])
+        buffer = ShuffleBuffer(self.shuffle_buffer, rng)
+        pending: list[Records] = []
+        waiting = 0
+        for records in self._positions(shard, shards):
+            for out in buffer.push(records):
+                pending.append(out)
+                waiting += len(out["winner"])
+            if waiting >= self.batch_size:
+                yield from self._batches(pending, rng, final=False)
+                waiting = sum(len(p["winner"]) for p in pending)
+        rest = buffer.drain()
+        if rest is not None:
+            pending.append(rest)
+        yield from self._batches(pending, rng, final=True)
+
+    def _batches(
+        self, pending: list[Records], rng: np.random.Generator, final: bool
+    ) -> Iterator[dict[str, torch.Tensor]]:
+        """Cut full batches from `pending` (in place); at the end also the short last one."""
+        if not pending:
+            return
+        records = _concat(pending)
+        pending.clear()
+        n = len(records["winner"])
+        full = n - n % self.batch_size
+        for start in range(0, full, self.batch_size):
+            yield self._batch(_take(records, slice(start, start + self.batch_size)), rng)
+        if full < n:
+            rest = _take(records, slice(full, n))
+            if not final:
+                pending.append(rest)
+            elif not self.drop_last:
+                yield self._batch(rest, rng)
+
+    def _batch(self, records: Records, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+        n = len(records["winner"])
+        symmetries = rng.integers(0, NUM_SYMMETRIES, n) if self.symmetries else None
+        return make_batch(records, symmetries)
