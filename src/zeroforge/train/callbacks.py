@@ -1,0 +1,147 @@
+"""What a training run leaves in its output directory, written by Lightning callbacks/plugins.
+
+- `AtomicCheckpointIO`: checkpoints go to a temporary file in the same directory, then
+  `os.replace`, so `checkpoints/` never holds a half-written file; loading is weights-only.
+- `MetricsCSV`: `metrics.csv`, one row per `log_every` steps (losses, accuracy, learning rate,
+  samples/s) and one per validation run, rewritten atomically each time.
+- `LZExport`: Leela Zero weights in `nets/` every `export_every` steps and at the end
+  (`nets/final.txt.gz`, plus `nets/final-<ema|swa>.txt.gz` for the averaged copy).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
+
+from zeroforge.train.averaging import WeightAveraging
+
+METRICS_COLUMNS = (
+    "step",
+    "epoch",
+    "samples",
+    "loss",
+    "policy_loss",
+    "value_mse",
+    "l2",
+    "accuracy",
+    "lr",
+    "samples_per_s",
+    "val_loss",
+    "val_policy_loss",
+    "val_value_mse",
+    "val_accuracy",
+)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file in the same directory and os.replace."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None):
+        buffer = io.BytesIO()
+        torch.save(checkpoint, buffer)
+        atomic_write_bytes(Path(path), buffer.getvalue())
+
+    def load_checkpoint(self, path: Any, map_location: Any = None, weights_only: Any = None):
+        return super().load_checkpoint(path, map_location=map_location, weights_only=True)
+
+
+class MetricsCSV(pl.Callback):
+    """metrics.csv in the run directory; on resume, rows past the resumed step are dropped."""
+
+    def __init__(self, path: Path, log_every: int):
+        self.path, self.log_every = Path(path), max(1, log_every)
+        self.rows: list[dict[str, Any]] = []
+        self._clock: tuple[float, int] | None = None
+
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self.path.exists() and trainer.global_step > 0:
+            with open(self.path, newline="") as handle:
+                self.rows = [
+                    r for r in csv.DictReader(handle) if int(r["step"]) <= trainer.global_step
+                ]
+        self._clock = (time.perf_counter(), trainer.global_step)
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        step = trainer.global_step
+        if step % self.log_every != 0 or not trainer.is_global_zero:
+            return
+        now, batch_size = time.perf_counter(), batch["planes"].shape[0] * trainer.world_size
+        start_time, start_step = self._clock
+        rate = (step - start_step) * batch_size / max(now - start_time, 1e-9)
+        self._clock = (now, step)
+        metrics = trainer.callback_metrics
+        row = {
+            "step": step,
+            "epoch": trainer.current_epoch,
+            "samples": step * batch_size,
+            "samples_per_s": f"{rate:.2f}",
+        }
+        for name in ("loss", "policy_loss", "value_mse", "l2", "accuracy", "lr"):
+            if f"train/{name}" in metrics:
+                row[name] = f"{float(metrics[f'train/{name}']):.6g}"
+        self._write(row)
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.sanity_checking or not trainer.is_global_zero:
+            return
+        metrics = trainer.callback_metrics
+        row = {"step": trainer.global_step, "epoch": trainer.current_epoch}
+        for name in ("loss", "policy_loss", "value_mse", "accuracy"):
+            if f"val/{name}" in metrics:
+                row[f"val_{name}"] = f"{float(metrics[f'val/{name}']):.6g}"
+        self._write(row)
+
+    def _write(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=METRICS_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(self.rows)
+        atomic_write_bytes(self.path, text.getvalue().encode())
+
+
+class LZExport(pl.Callback):
+    """Exports the network (and its averaged copy) as Leela Zero weights into `nets/`."""
+
+    def __init__(self, nets_dir: Path, export_every: int):
+        self.nets_dir, self.export_every = Path(nets_dir), export_every
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        step = trainer.global_step
+        if self.export_every > 0 and step % self.export_every == 0:
+            self.export(trainer, pl_module, f"step-{step:07d}")
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.export(trainer, pl_module, "final")
+
+    def export(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stem: str) -> None:
+        from zeroforge.formats.lzweights import export_net
+
+        if not trainer.is_global_zero:
+            return
+        self.nets_dir.mkdir(parents=True, exist_ok=True)
+        export_net(pl_module.net, self.nets_dir / f"{stem}.txt.gz")
+        for callback in trainer.callbacks:
+            if isinstance(callback, WeightAveraging) and callback.averaged is not None:
+                averaged = callback.averaged_net(pl_module)
+                export_net(averaged, self.nets_dir / f"{stem}-{callback.kind}.txt.gz")

@@ -1,0 +1,54 @@
+"""Optimisers of the `optim` config group: SGD with Nesterov momentum (Leela Zero), AdamW, Ranger.
+
+L2 regularisation is a loss term (losses.l2_penalty, `optim.l2`), as in Leela Zero, so every
+optimiser sees the same objective. AdamW's decoupled `weight_decay` applies, when set, to the same
+parameters as L2 (conv and FC weights), never to biases or batch-norm betas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import nn
+
+from zeroforge.train.losses import regularized_parameters
+
+OPTIMIZERS = ("sgd", "adamw", "ranger")
+
+
+def parameter_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
+    """Trainable parameters split into a decayed group (conv/FC weights) and the rest."""
+    decayed = {id(p) for p in regularized_parameters(model)}
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    return [
+        {"params": [p for p in trainable if id(p) in decayed], "weight_decay": weight_decay},
+        {"params": [p for p in trainable if id(p) not in decayed], "weight_decay": 0.0},
+    ]
+
+
+def build_optimizer(cfg: Mapping[str, Any], model: nn.Module) -> torch.optim.Optimizer:
+    """The optimiser named by `cfg.name` over the model's trainable parameters."""
+    name = cfg["name"]
+    groups = parameter_groups(model, float(cfg.get("weight_decay", 0.0)))
+    lr = float(cfg["lr"])
+    if name == "sgd":
+        return torch.optim.SGD(
+            groups,
+            lr=lr,
+            momentum=float(cfg.get("momentum", 0.9)),
+            nesterov=bool(cfg.get("nesterov", True)),
+        )
+    if name == "adamw":
+        return torch.optim.AdamW(
+            groups,
+            lr=lr,
+            betas=tuple(cfg.get("betas", (0.9, 0.999))),
+            eps=float(cfg.get("eps", 1e-8)),
+        )
+    if name == "ranger":
+        from pytorch_optimizer import Ranger
+
+        return Ranger(groups, lr=lr, betas=tuple(cfg.get("betas", (0.95, 0.999))))
+    raise ValueError(f"optim.name: {name!r} is not one of {OPTIMIZERS}")
