@@ -6,7 +6,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from tests.conftest import make_positions
-from zeroforge.data import dataset as ds
+from zeroforge.data import files
 from zeroforge.data.dataset import ChunkDataset, ShuffleBuffer, expand_paths, split_files
 from zeroforge.formats.chunks import pack_planes, read_chunk, write_chunk
 from zeroforge.go.geometry import NUM_POINTS, transform_moves
@@ -184,8 +184,8 @@ def test_a_second_file_kind_with_q(tmp_path, monkeypatch):
             "q": q,
         }
 
-    monkeypatch.setattr(ds, "FILE_KINDS", list(ds.FILE_KINDS))
-    ds.register_reader("qtest", (".qtest",), read_q)
+    monkeypatch.setattr(files, "FILE_KINDS", list(files.FILE_KINDS))
+    files.register_reader("qtest", (".qtest",), lambda path, on_error: (read_q(path), 0, []))
     (tmp_path / "x.qtest").write_bytes(b"")
     batches = list(ChunkDataset(tmp_path, batch_size=8))
     assert all(b["q"].dtype == torch.float32 for b in batches)

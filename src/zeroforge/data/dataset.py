@@ -15,117 +15,39 @@ done with numpy over many positions at once. Per epoch (`set_epoch`):
    bounds memory: arriving positions replace random residents, which leave for batches;
 5. each position gets a random one of the 8 symmetries (planes and policy alike).
 
-Files are read by a reader chosen by file kind (`register_reader`): Leela Zero text chunks here;
-other formats (binary shards with q) register their own reader returning the same `Records`.
+Files are read by the reader of their kind (`data.files`: Leela Zero text chunks built in;
+binary shards with q register their own reader returning the same `Records`).
 Under DDP every rank must run the same number of steps: with few files or uneven sizes use the
 trainer's `limit_train_batches` (an iterable dataset cannot know its length in advance).
 """
 
 from __future__ import annotations
 
-import glob
-import os
 import warnings
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterator
 
 import numpy as np
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
-from zeroforge.formats.chunks import read_chunk_packed
+from zeroforge.data.files import (  # noqa: F401 (split_files, register_reader: re-exported)
+    Records,
+    expand_paths,
+    file_kind,
+    register_reader,
+    split_files,
+)
 from zeroforge.go.geometry import BOARD_SIZE, GATHER, NUM_POINTS, NUM_SYMMETRIES
 from zeroforge.go.planes import INPUT_PLANES, STORED_PLANES, WHITE
 
-# Records: a dict of equally long arrays, one row per position, as every reader returns them:
-#   "planes"        uint8 [N,16,46] stored planes, bit-packed (formats.chunks.pack_planes)
-#   "side_to_move"  uint8 [N]       0 black, 1 white
-#   "policy"        float32 [N,362]
-#   "winner"        int8 [N]        +1 if the side to move won
-#   "q"             float32 [N]     optional: search value for the side to move, in [-1, 1]
-Records = dict[str, np.ndarray]
-Reader = Callable[[str], Records]
 FILES_PER_SHARD_FOR_FILE_SHARDING = 4  # fewer files than this per shard: shard by position
 
 
-@dataclass(frozen=True)
-class FileKind:
-    name: str
-    suffixes: tuple[str, ...]  # file names a directory scan picks up
-    read: Reader
-
-
-def _read_text_chunk(path: str) -> Records:
-    (planes, side, policy, winner), bad, errors = read_chunk_packed(path, on_error="skip")
+def _read(path: str) -> Records:
+    records, bad, errors = file_kind(path).read(path, "skip")
     if errors:
-        warnings.warn(f"{path}: {bad} bad record(s) skipped; first: {errors[0]}", stacklevel=2)
-    return {"planes": planes, "side_to_move": side, "policy": policy, "winner": winner}
-
-
-FILE_KINDS: list[FileKind] = [FileKind("chunk", (".gz",), _read_text_chunk)]
-
-
-def register_reader(name: str, suffixes: tuple[str, ...], read: Reader) -> None:
-    """Add a file kind (e.g. binary shards); its suffixes take precedence over chunks'."""
-    FILE_KINDS.insert(0, FileKind(name, suffixes, read))
-
-
-def file_kind(path: str) -> FileKind:
-    """The kind a file name belongs to; anything unrecognised is read as a text chunk."""
-    for kind in FILE_KINDS:
-        if path.endswith(kind.suffixes):
-            return kind
-    return FILE_KINDS[-1]
-
-
-def _data_suffixes() -> tuple[str, ...]:
-    return tuple(s for kind in FILE_KINDS for s in kind.suffixes)
-
-
-def expand_paths(paths: str | os.PathLike | list) -> list[str]:
-    """Files, directories (searched recursively for data files) or globs -> sorted unique files.
-
-    Raises FileNotFoundError naming the first entry that matches no file.
-    """
-    if isinstance(paths, str | os.PathLike):
-        paths = [paths]
-    found: set[str] = set()
-    for entry in map(str, paths):
-        if os.path.isdir(entry):
-            matches = [
-                str(p)
-                for p in Path(entry).rglob("*")
-                if p.is_file() and p.name.endswith(_data_suffixes()) and not p.name.startswith(".")
-            ]
-            what = f"no data files ({', '.join(_data_suffixes())}) under directory {entry!r}"
-        elif os.path.isfile(entry):
-            matches = [entry]
-        else:
-            matches = [m for m in glob.glob(entry, recursive=True) if os.path.isfile(m)]
-            what = f"no file matches {entry!r}"
-        if not matches:
-            raise FileNotFoundError(what)
-        found.update(os.path.normpath(m) for m in matches)
-    return sorted(found)
-
-
-def split_files(paths, val_fraction: float, seed: int = 0) -> tuple[list[str], list[str]]:
-    """A held-out fraction of whole files: (train_files, val_files), both sorted."""
-    files = expand_paths(paths)
-    if not 0 <= val_fraction < 1:
-        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
-    n_val = int(round(len(files) * val_fraction))
-    if val_fraction > 0:
-        n_val = max(n_val, 1)
-        if n_val >= len(files):
-            raise ValueError(
-                f"cannot hold out {val_fraction:.0%} of {len(files)} file(s) and "
-                "keep some for training: give more files or val_fraction=0"
-            )
-    order = np.random.default_rng([seed, 0x5E1]).permutation(len(files))
-    val = {files[i] for i in order[:n_val]}
-    return [f for f in files if f not in val], sorted(val)
+        warnings.warn(f"{bad} bad record(s) skipped; first: {errors[0]}", stacklevel=2)
+    return records
 
 
 # ---------------------------------------------------------------------------------------
@@ -305,7 +227,7 @@ class ChunkDataset(IterableDataset):
             if by_file and turn % shards != shard:
                 continue
             path = self.files[index]
-            records = file_kind(path).read(path)
+            records = _read(path)
             n = len(records["winner"])
             keep = np.ones(n, dtype=bool)
             if self.sample_rate < 1:

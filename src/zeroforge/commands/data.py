@@ -1,0 +1,164 @@
+"""`zeroforge data SUBCOMMAND`: look at training data.
+
+    zeroforge data inspect PATH... [--json] [--skip-bad]
+
+`inspect` reads every file (files, directories or globs), validates every record and reports
+files, positions, bad records (the first few errors in words), side-to-move and winner balance,
+policy kind (one-hot as in supervised data, or soft visit fractions) and the mean policy
+entropy. Exit status 1 when a file is unreadable or holds a bad record, unless --skip-bad.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from zeroforge.data.files import Records, expand_paths, file_kind
+from zeroforge.formats.chunks import ChunkError
+
+MAX_REPORTED_ERRORS = 5
+
+
+@dataclass
+class DataSummary:
+    files: int = 0
+    unreadable_files: int = 0
+    positions: int = 0
+    bad_records: int = 0
+    errors: list[str] = field(default_factory=list)
+    black_to_move: int = 0
+    side_to_move_won: int = 0
+    black_won: int = 0
+    one_hot_policies: int = 0
+    entropy_sum: float = 0.0  # nats, summed over positions
+    with_q: int = 0
+
+    def add(self, records: Records) -> None:
+        side, winner, policy = records["side_to_move"], records["winner"], records["policy"]
+        black = side == 0
+        self.positions += len(winner)
+        self.black_to_move += int(black.sum())
+        self.side_to_move_won += int((winner == 1).sum())
+        self.black_won += int(((winner == 1) == black).sum())
+        self.one_hot_policies += int(((policy > 0).sum(axis=1) == 1).sum())
+        p = policy.astype(np.float64)
+        self.entropy_sum += float(-(p * np.log(np.where(p > 0, p, 1))).sum())
+        if "q" in records:
+            self.with_q += len(winner)
+
+    def note_errors(self, messages: list[str]) -> None:
+        room = MAX_REPORTED_ERRORS - len(self.errors)
+        self.errors += messages[: max(room, 0)]
+
+    def report(self) -> dict:
+        n = max(self.positions, 1)
+        kind = "none"
+        if self.positions:
+            kind = {self.positions: "one-hot", 0: "soft"}.get(self.one_hot_policies, "mixed")
+        out = asdict(self)
+        out.update(
+            black_to_move_fraction=self.black_to_move / n,
+            side_to_move_won_fraction=self.side_to_move_won / n,
+            black_won_fraction=self.black_won / n,
+            policy_kind=kind,
+            one_hot_fraction=self.one_hot_policies / n,
+            mean_policy_entropy_nats=self.entropy_sum / n,
+        )
+        del out["entropy_sum"]
+        return out
+
+
+def summarise(files: list[str]) -> DataSummary:
+    summary = DataSummary(files=len(files))
+    for path in files:
+        try:
+            records, bad, errors = file_kind(path).read(path, "skip")
+        except ChunkError as error:  # only what skipping cannot help: an unreadable file
+            summary.unreadable_files += 1
+            summary.note_errors([str(error)])
+            continue
+        summary.note_errors(errors)
+        summary.bad_records += bad
+        if errors and not len(records["winner"]):
+            summary.unreadable_files += 1  # nothing usable in it (empty, cut short, garbage)
+            continue
+        summary.add(records)
+    return summary
+
+
+def _percent(x: float) -> str:
+    return f"{100 * x:.1f} %"
+
+
+def _print_text(report: dict) -> None:
+    lines = [
+        ("files", f"{report['files']} ({report['unreadable_files']} unreadable)"),
+        ("positions", f"{report['positions']:,}"),
+        ("bad records", f"{report['bad_records']:,}"),
+        (
+            "side to move",
+            f"black {_percent(report['black_to_move_fraction'])}, "
+            f"white {_percent(1 - report['black_to_move_fraction'])}",
+        ),
+        (
+            "winner",
+            f"side to move won {_percent(report['side_to_move_won_fraction'])}; "
+            f"black won {_percent(report['black_won_fraction'])} of positions",
+        ),
+        ("policy", f"{report['policy_kind']} (one-hot {_percent(report['one_hot_fraction'])})"),
+        ("policy entropy", f"{report['mean_policy_entropy_nats']:.3f} nats (mean)"),
+    ]
+    if report["with_q"]:
+        lines.append(("with q", f"{report['with_q']:,}"))
+    for name, value in lines:
+        print(f"{name:<16}{value}")
+    for message in report["errors"]:
+        print(f"error: {message}")
+
+
+def inspect(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="zeroforge data inspect", description="Validate and summarise training data."
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="files, directories or globs")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--skip-bad", action="store_true", help="exit 0 despite bad records or unreadable files"
+    )
+    args = parser.parse_args(argv)
+    try:
+        files = expand_paths(args.paths)
+    except FileNotFoundError as error:
+        print(f"zeroforge data inspect: {error}", file=sys.stderr)
+        return 1
+    report = summarise(files).report()
+    if args.json:
+        print(json.dumps(report, indent=1))
+    else:
+        _print_text(report)
+    damaged = report["bad_records"] or report["unreadable_files"]
+    if damaged and not args.skip_bad:
+        print("zeroforge data inspect: bad data (use --skip-bad to accept it)", file=sys.stderr)
+        return 1
+    return 1 if not report["positions"] else 0
+
+
+SUBCOMMANDS = {"inspect": (inspect, "validate and summarise training data")}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="zeroforge data", description="Training data tools.")
+    sub = parser.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+    for name, (_, text) in SUBCOMMANDS.items():
+        sub.add_parser(name, help=text, add_help=False)
+    if argv and argv[0] in SUBCOMMANDS:
+        return SUBCOMMANDS[argv[0]][0](argv[1:])
+    if not argv:
+        parser.print_help(sys.stderr)
+        return 2
+    parser.parse_args(argv)  # --help, or an "invalid choice" error (exit 2)
+    return 2
