@@ -24,23 +24,32 @@ from zeroforge.analysis.nets import LZTensors
 from zeroforge.formats.nnue import SFNNV5, Layer, NnueNet
 
 
-def _standardise(vectors: np.ndarray) -> np.ndarray:
-    """Columns -> zero mean, unit norm (float32); constant columns become zero."""
-    x = vectors.astype(np.float32)
-    x -= x.mean(axis=0, keepdims=True)
-    norms = np.linalg.norm(x, axis=0, keepdims=True)
-    return x / np.where(norms > 0, norms, 1)
+def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column sums and centred norms (float64)."""
+    sums = x.sum(axis=0, dtype=np.float64)
+    squares = np.einsum("ij,ij->j", x, x, dtype=np.float64)
+    centred = np.sqrt(np.maximum(squares - sums * sums / x.shape[0], 0))
+    return sums, np.where(centred > 0, centred, np.inf)
+
+
+def _from_gram(gram: np.ndarray, n: int, a: tuple, b: tuple) -> np.ndarray:
+    (sum_a, norm_a), (sum_b, norm_b) = a, b
+    return (gram - np.outer(sum_a, sum_b) / n) / np.outer(norm_a, norm_b)
 
 
 def correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """[units_a, units_b] correlations of the columns of a and b (same number of rows)."""
-    return _standardise(a).T @ _standardise(b)
+    """[units_a, units_b] Pearson correlations of the columns of a and b (same rows).
+
+    Computed from the float64 Gram matrix: for int16 weights every product and sum is an
+    integer below 2**53, so the Gram matrix is exact and a copy correlates to 1 to ~1e-15."""
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    return _from_gram(a64.T @ b64, a.shape[0], _moments(a64), _moments(b64))
 
 
 def match(corr: np.ndarray) -> dict:
     """Best matching of rows to columns; `perm[i]` is the column matched with row i."""
     rows, cols = linear_sum_assignment(corr, maximize=True)
-    matched = corr[rows, cols]
+    matched = np.clip(corr[rows, cols], -1.0, 1.0)
     perm = np.empty(corr.shape[0], dtype=np.int64)
     perm[rows] = cols
     return {
@@ -63,11 +72,19 @@ def nnue_unit_correlation(a: NnueNet, b: NnueNet) -> np.ndarray:
     if a.arch is not SFNNV5:
         return correlation(a.ft_weights, b.ft_weights)
     half = a.arch.half_dims // 2
-    za = _standardise(np.concatenate([a.ft_weights[:, :half], a.ft_weights[:, half:]]))
-    zb = _standardise(np.concatenate([b.ft_weights[:, :half], b.ft_weights[:, half:]]))
-    rows = zb.shape[0] // 2
-    zb_swapped = np.concatenate([zb[rows:], zb[:rows]])
-    return np.maximum(za.T @ zb, za.T @ zb_swapped)
+    a1, a2 = (a.ft_weights[:, s].astype(np.float64) for s in (slice(None, half), slice(half, None)))
+    b1, b2 = (b.ft_weights[:, s].astype(np.float64) for s in (slice(None, half), slice(half, None)))
+    n = 2 * a1.shape[0]
+    # moments of the concatenated pair vector [w_j; w_j+512] are sums of the halves' moments
+    ma = _pair_moments(a1, a2)
+    mb = _pair_moments(b1, b2)
+    straight = _from_gram(a1.T @ b1 + a2.T @ b2, n, ma, mb)
+    swapped = _from_gram(a1.T @ b2 + a2.T @ b1, n, ma, mb)
+    return np.maximum(straight, swapped)
+
+
+def _pair_moments(x1: np.ndarray, x2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return _moments(np.concatenate([x1, x2]))
 
 
 def nnue_similarity(a: NnueNet, b: NnueNet) -> dict:
