@@ -1,0 +1,81 @@
+import pytest
+import torch
+
+from zeroforge.formats.lzweights import export_net
+from zeroforge.nn.checkpoint import (
+    CheckpointError,
+    checkpoint_dict,
+    load_any_net,
+    save_checkpoint,
+)
+from zeroforge.nn.lznet import LZNet, randomize_bn_stats
+from zeroforge.nn.nfnet import NFNet
+
+
+def _same_outputs(a, b) -> bool:
+    planes = torch.rand(2, 18, 19, 19, generator=torch.Generator().manual_seed(0)) < 0.3
+    with torch.no_grad():
+        pa, va = a.eval()(planes.float())
+        pb, vb = b.eval()(planes.float())
+    return torch.allclose(pa, pb, atol=1e-5) and torch.allclose(va, vb, atol=1e-6)
+
+
+def test_checkpoint_round_trip(tmp_path):
+    net = randomize_bn_stats(LZNet(1, 8, affine_gamma=True), seed=2)
+    path = tmp_path / "net.ckpt"
+    save_checkpoint(net, path, source="test")
+    loaded = load_any_net(path)
+    assert isinstance(loaded, LZNet) and not loaded.training
+    assert loaded.config() == net.config()
+    assert _same_outputs(net, loaded)
+    raw = torch.load(path, weights_only=True)
+    assert raw["zeroforge"]["network"]["kind"] == "lz" and raw["zeroforge"]["source"] == "test"
+    assert all(k.startswith("net.") for k in raw["state_dict"])
+    assert [p.name for p in tmp_path.iterdir()] == ["net.ckpt"]  # no temp file left
+
+
+def test_lightning_style_checkpoint_with_other_keys(tmp_path):
+    net = randomize_bn_stats(LZNet(1, 8), seed=4)
+    ckpt = checkpoint_dict(net)
+    ckpt["state_dict"]["ema.some_buffer"] = torch.zeros(3)  # not the network: ignored
+    ckpt["optimizer_states"] = []
+    ckpt["epoch"] = 3
+    torch.save(ckpt, tmp_path / "last.ckpt")
+    assert _same_outputs(net, load_any_net(tmp_path / "last.ckpt"))
+
+
+def test_nf_checkpoint(tmp_path):
+    net = NFNet(1, 8)
+    save_checkpoint(net, tmp_path / "nf.ckpt")
+    assert isinstance(load_any_net(tmp_path / "nf.ckpt"), NFNet)
+
+
+def test_weights_file_by_extension_and_by_content(tmp_path):
+    net = randomize_bn_stats(LZNet(1, 8), seed=6)
+    export_net(net, tmp_path / "w.gz")
+    export_net(net, tmp_path / "weights")  # no extension: not a zip, so LZ text
+    assert _same_outputs(net, load_any_net(tmp_path / "w.gz"))
+    assert _same_outputs(net, load_any_net(tmp_path / "weights"))
+
+
+class Evil:  # an arbitrary pickled object: weights_only loading must refuse it
+    pass
+
+
+def test_bad_checkpoints_name_the_file(tmp_path):
+    net = LZNet(1, 8)
+    no_section = checkpoint_dict(net)
+    del no_section["zeroforge"]
+    torch.save(no_section, tmp_path / "a.ckpt")
+    with pytest.raises(CheckpointError, match="a.ckpt.*network"):
+        load_any_net(tmp_path / "a.ckpt")
+    wrong = checkpoint_dict(net)
+    wrong["zeroforge"]["network"]["filters"] = 16
+    torch.save(wrong, tmp_path / "b.ckpt")
+    with pytest.raises(CheckpointError, match="b.ckpt.*does not fit"):
+        load_any_net(tmp_path / "b.ckpt")
+    torch.save({"x": Evil()}, tmp_path / "c.ckpt")
+    with pytest.raises(CheckpointError, match="c.ckpt"):  # weights_only refuses pickles
+        load_any_net(tmp_path / "c.ckpt")
+    with pytest.raises(CheckpointError, match="no such file"):
+        load_any_net(tmp_path / "missing.ckpt")
