@@ -8,8 +8,11 @@ import shutil
 from pathlib import Path
 
 DEBIAN_GAMES = Path("/usr/games")
-ENV_OVERRIDE = {"leelaz": "ZEROFORGE_LEELAZ", "gnugo": "ZEROFORGE_GNUGO",
-                "stockfish": "ZEROFORGE_STOCKFISH"}
+ENV_OVERRIDE = {
+    "leelaz": "ZEROFORGE_LEELAZ",
+    "gnugo": "ZEROFORGE_GNUGO",
+    "stockfish": "ZEROFORGE_STOCKFISH",
+}
 
 
 class EngineNotFound(FileNotFoundError):
@@ -42,3 +45,14 @@ def have_engine(name: str) -> bool:
     except EngineNotFound:
         return False
     return True
+
+
+def resolve_binary(program: str) -> str:
+    """Absolute path of `program`: a path (with a `/`) must be an executable file; a bare name
+    is looked up like `engine_path` (environment override, PATH, /usr/games)."""
+    if os.sep in program:
+        path = os.path.abspath(os.path.expanduser(program))
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            raise EngineNotFound(f"engine binary {program!r} is not an executable file")
+        return path
+    return engine_path(program)

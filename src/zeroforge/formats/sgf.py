@@ -1,0 +1,128 @@
+"""Go game records in SGF (FF[4], via sgfmill), both directions.
+
+Writes one game: root properties GM[1] FF[4] CA[UTF-8] SZ[19] KM PB PW RE (omitted when the
+game has no result), optional HA/AB for handicap stones, DT, a game comment GC, then one node
+per move `;B[pd]` / `;W[]` (pass). Reads a file holding one game or a collection of games and
+gives each game's players, komi, result, handicap stones and main-line moves.
+
+Moves are `(colour, move)` with colour `"b"`/`"w"` and move the index of `go.geometry`
+(row * 19 + col, row 0 = rank 1, `PASS` = 361). sgfmill's (row, col) has the same orientation
+(row 0 at the bottom), so no flipping happens here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sgfmill import sgf, sgf_grammar
+
+from zeroforge.go.geometry import BOARD_SIZE, PASS
+
+COLOURS = ("b", "w")
+
+
+@dataclass
+class GameRecord:
+    moves: list[tuple[str, int]]
+    black: str = ""
+    white: str = ""
+    komi: float = 7.5
+    result: str | None = None  # `B+R`, `W+12.5`, `0` (jigo), ... as in SGF RE
+    handicap_stones: list[int] = field(default_factory=list)  # black setup stones (AB)
+    size: int = BOARD_SIZE
+    comment: str = ""
+
+
+def _point(move: int) -> tuple[int, int] | None:
+    return None if move == PASS else divmod(move, BOARD_SIZE)
+
+
+def _move(point: tuple[int, int] | None) -> int:
+    return PASS if point is None else point[0] * BOARD_SIZE + point[1]
+
+
+def game_to_bytes(game: GameRecord) -> bytes:
+    if game.size != BOARD_SIZE:
+        raise ValueError(f"only {BOARD_SIZE}x{BOARD_SIZE} games are written, got {game.size}")
+    record = sgf.Sgf_game(size=game.size, encoding="UTF-8")
+    root = record.get_root()
+    root.set("KM", float(game.komi))
+    root.set("PB", game.black or "?")
+    root.set("PW", game.white or "?")
+    if game.result is not None:
+        root.set("RE", game.result)
+    if game.handicap_stones:
+        root.set("HA", len(game.handicap_stones))
+        root.set_setup_stones([_point(m) for m in game.handicap_stones], [])
+    if game.comment:
+        root.set("GC", game.comment)
+    record.set_date(datetime.date.today())
+    for colour, move in game.moves:
+        if colour not in COLOURS:
+            raise ValueError(f"move colour must be 'b' or 'w', got {colour!r}")
+        node = record.extend_main_sequence()
+        if move == PASS:
+            node.set_raw(colour.upper(), b"")  # FF[4] pass; sgfmill would write [tt]
+        else:
+            node.set_move(colour, _point(move))
+    return record.serialise()
+
+
+def write_game(path: str | Path, game: GameRecord) -> None:
+    """Write one game atomically (temp file in the same directory, then rename)."""
+    path = Path(path)
+    data = game_to_bytes(game)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def read_games(path: str | Path) -> list[GameRecord]:
+    """Every game of an SGF file (one game or a collection), main lines only."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+        trees = sgf_grammar.parse_sgf_collection(data)
+    except (OSError, ValueError) as err:
+        raise ValueError(f"{path}: not a readable SGF file: {err}") from None
+    return [_record(path, number, tree) for number, tree in enumerate(trees, 1)]
+
+
+def read_game(path: str | Path) -> GameRecord:
+    """The single game of an SGF file (the first one of a collection)."""
+    return read_games(path)[0]
+
+
+def _record(path: Path, number: int, tree) -> GameRecord:
+    where = f"{path}: game {number}"
+    try:
+        game = sgf.Sgf_game.from_coarse_game_tree(tree)
+        root = game.get_root()
+        black_setup, white_setup, _ = root.get_setup_stones()
+        moves = []
+        for node in game.get_main_sequence()[1:]:
+            colour, point = node.get_move()
+            if colour is not None:
+                moves.append((colour, _move(point)))
+        result = root.get("RE") if root.has_property("RE") else None
+        return GameRecord(
+            moves=moves,
+            black=game.get_player_name("b") or "",
+            white=game.get_player_name("w") or "",
+            komi=game.get_komi(),
+            result=result,
+            handicap_stones=sorted(_move(p) for p in black_setup),
+            size=game.get_size(),
+            comment=root.get("GC") if root.has_property("GC") else "",
+        )
+    except ValueError as err:
+        raise ValueError(f"{where}: {err}") from None

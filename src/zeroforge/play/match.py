@@ -1,0 +1,408 @@
+"""Matches between GTP engines: the schedule, playing one game, and running a whole match
+in parallel, resumably.
+
+A match directory holds `match.json` (what was asked: players, schedule, komi, move cap; a
+rerun must agree with it), `results.jsonl` (one line per finished game, see `play.results`),
+`games/game-NNNN.sgf`, and `summary.json` / `summary.md` (see `play.summary`). A rerun of the
+same match plays only the game ids missing from `results.jsonl`, so no game is lost or played
+twice, also after `kill -9`.
+
+One game: fresh engine processes for both sides (a crash cannot leak into the next game; the
+seed of each is the spec's seed plus the game id), `boardsize 19`, `clear_board`, `komi`, then
+`genmove`/`play` until a resignation, two passes in a row, or the move cap. Games that did not
+end by resignation are scored by GNU Go under Chinese rules (`play.scoring`). An engine that
+dies, hangs past the move timeout, answers nonsense or refuses a move ends that game as an
+error, recorded with the engine's stderr tail; the match goes on. Games run on a thread pool:
+the threads only wait on engine processes, so threads are enough for parallelism.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zeroforge.formats.sgf import GameRecord, write_game
+from zeroforge.go.geometry import PASS, move_to_vertex, vertex_to_move
+from zeroforge.play.gtp import EngineFailure, GTPEngine, GTPError
+from zeroforge.play.ratings import Sprt
+from zeroforge.play.results import ResultsLog
+from zeroforge.play.scoring import SCORER_LEVEL, result_winner, score_game
+from zeroforge.play.specs import EngineSpec, SpecError, load_yaml, make_spec
+
+DEFAULT_KOMI = 7.5
+DEFAULT_MAX_MOVES = 600  # random leelaz nets rarely pass (430-723 moves, FACTS.md)
+DEFAULT_MOVE_TIMEOUT = 120.0
+STARTUP_TIMEOUT = 120.0  # the first reply waits for leelaz to load its weights
+SCHEDULES = ("pair", "gauntlet", "round_robin")
+CONFIG_KEYS = {
+    "players",
+    "schedule",
+    "games",
+    "komi",
+    "max_moves",
+    "move_timeout",
+    "workers",
+    "out",
+    "sprt",
+    "scorer_level",
+}
+STOP_POLL_S = 0.5
+
+
+class MatchError(ValueError):
+    """A match that cannot be run as asked (bad config, a different match in the directory)."""
+
+
+class GameAborted(Exception):
+    """The match is stopping (Ctrl-C); the game is not recorded and will be played on rerun."""
+
+
+class Stop:
+    """Stops a match: games check it between moves, and engines under way are killed so a
+    long `genmove` cannot hold up Ctrl-C."""
+
+    def __init__(self):
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._engines: set[GTPEngine] = set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def set(self) -> None:
+        with self._lock:
+            self._event.set()
+            engines = list(self._engines)
+        for engine in engines:
+            engine.kill()
+
+    def watch(self, engine: GTPEngine) -> None:
+        with self._lock:
+            self._engines.add(engine)
+        if self.is_set():
+            engine.kill()
+
+    def forget(self, engine: GTPEngine) -> None:
+        with self._lock:
+            self._engines.discard(engine)
+
+
+@dataclass(frozen=True)
+class PlannedGame:
+    game: int
+    black: str
+    white: str
+
+
+@dataclass
+class Match:
+    players: dict[str, EngineSpec]
+    out: Path
+    games: int = 2
+    schedule: str = "pair"
+    komi: float = DEFAULT_KOMI
+    max_moves: int = DEFAULT_MAX_MOVES
+    move_timeout: float = DEFAULT_MOVE_TIMEOUT
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    sprt: Sprt | None = None
+    scorer_level: int = SCORER_LEVEL
+
+    def __post_init__(self):
+        if self.schedule not in SCHEDULES:
+            raise MatchError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+        if len(self.players) < 2 or (self.schedule == "pair" and len(self.players) != 2):
+            raise MatchError(
+                f"schedule {self.schedule} with {len(self.players)} players: a pair "
+                "needs exactly 2, a gauntlet or round robin at least 2"
+            )
+        if self.games < 1 or self.max_moves < 1 or self.workers < 1 or self.move_timeout <= 0:
+            raise MatchError("games, max_moves, workers and move_timeout must be positive")
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What a resumed match must agree on (games, workers, SPRT and timeouts may change)."""
+        return {
+            "players": {n: s.to_dict() for n, s in self.players.items()},
+            "schedule": self.schedule,
+            "komi": self.komi,
+            "max_moves": self.max_moves,
+        }
+
+    def pairings(self) -> list[tuple[str, str]]:
+        names = list(self.players)
+        if self.schedule == "round_robin":
+            return list(itertools.combinations(names, 2))
+        return [(names[0], other) for other in names[1:]]
+
+    def planned(self) -> list[PlannedGame]:
+        """Every game of the match; within a pairing the colours alternate."""
+        plan = []
+        for a, b in self.pairings():
+            for k in range(self.games):
+                black, white = (a, b) if k % 2 == 0 else (b, a)
+                plan.append(PlannedGame(len(plan), black, white))
+        return plan
+
+
+# --- configuration ------------------------------------------------------------------------
+
+
+def load_match(path: Path, overrides: dict[str, Any]) -> Match:
+    """A match from a YAML config; `overrides` (non-None values) win over the file."""
+    raw = load_yaml(path)
+    if not isinstance(raw, dict):
+        raise MatchError(f"{path}: a match config must be a mapping")
+    unknown = sorted(set(raw) - CONFIG_KEYS)
+    if unknown:
+        raise MatchError(f"{path}: unknown key(s) {unknown}; known: {sorted(CONFIG_KEYS)}")
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    players = _players(raw.get("players"), path)
+    out = Path(raw.get("out") or path.with_suffix(""))
+    if not out.is_absolute() and "out" not in overrides:
+        out = path.parent / out
+    sprt = raw.get("sprt")
+    try:
+        return Match(
+            players=players,
+            out=out,
+            games=int(raw.get("games", 2)),
+            schedule=raw.get("schedule", "pair" if len(players) == 2 else "round_robin"),
+            komi=float(raw.get("komi", DEFAULT_KOMI)),
+            max_moves=int(raw.get("max_moves", DEFAULT_MAX_MOVES)),
+            move_timeout=float(raw.get("move_timeout", DEFAULT_MOVE_TIMEOUT)),
+            workers=int(raw.get("workers") or os.cpu_count() or 1),
+            sprt=Sprt(**sprt) if isinstance(sprt, dict) else sprt,
+            scorer_level=int(raw.get("scorer_level", SCORER_LEVEL)),
+        )
+    except (TypeError, ValueError) as err:
+        raise MatchError(f"{path}: {err}") from None
+
+
+def _players(raw: Any, path: Path) -> dict[str, EngineSpec]:
+    if isinstance(raw, dict):
+        items = [
+            (
+                {**spec, "name": spec.get("name", name)} if isinstance(spec, dict) else spec,
+                f"{path}: players.{name}",
+            )
+            for name, spec in raw.items()
+        ]
+    elif isinstance(raw, list):
+        items = [(spec, f"{path}: players[{i}]") for i, spec in enumerate(raw)]
+    else:
+        raise MatchError(f"{path}: `players` must be a mapping of name -> engine spec or a list")
+    return unique_players([make_spec(spec, where, path.parent) for spec, where in items])
+
+
+def unique_players(specs: list[EngineSpec]) -> dict[str, EngineSpec]:
+    """Players by name; equal default names get `-2`, `-3`, ... (gnugo against gnugo)."""
+    players: dict[str, EngineSpec] = {}
+    for spec in specs:
+        name, n = spec.name, 1
+        while name in players:
+            n += 1
+            name = f"{spec.name}-{n}"
+        spec.name = name
+        players[name] = spec
+    return players
+
+
+def check_directory(match: Match) -> None:
+    """Create the match directory or check that it holds this same match."""
+    (match.out / "games").mkdir(parents=True, exist_ok=True)
+    stamp = match.out / "match.json"
+    wanted = match.fingerprint()
+    if stamp.exists():
+        try:
+            found = json.loads(stamp.read_text())
+        except (OSError, ValueError) as err:
+            raise MatchError(f"{stamp}: unreadable ({err})") from None
+        if found != wanted:
+            diff = sorted(k for k in wanted if found.get(k) != wanted[k])
+            raise MatchError(
+                f"{match.out} holds a different match ({', '.join(diff)} differ, "
+                f"see {stamp}); use another output directory"
+            )
+        return
+    write_json_atomic(stamp, wanted)
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+# --- one game -----------------------------------------------------------------------------
+
+
+@dataclass
+class GameState:
+    moves: list[tuple[str, int]] = field(default_factory=list)
+    result: str | None = None
+    reason: str = ""
+
+
+def play_game(match: Match, game: PlannedGame, stop: Stop) -> dict[str, Any]:
+    """Play one game, write its SGF, return its record (an error record if an engine failed)."""
+    started = time.monotonic()
+    state = GameState()
+    record: dict[str, Any] = {"game": game.game, "black": game.black, "white": game.white}
+    try:
+        _play_moves(match, game, state, stop)
+        if state.result is None:
+            state.result = score_game(
+                state.moves,
+                match.komi,
+                timeout=match.move_timeout,
+                level=match.scorer_level,
+                finished=state.reason == "passes",
+            )
+    except (EngineFailure, GTPError, IllegalReply) as err:
+        record["error"] = str(err).split("\n")[0]
+        record["stderr_tail"] = getattr(err, "stderr_tail", "")
+        state.reason = "error"
+    winner = result_winner(state.result) if state.result else None
+    record.update(
+        result=state.result,
+        reason=state.reason,
+        moves=len(state.moves),
+        winner={"b": game.black, "w": game.white}.get(winner) if winner else None,
+        seconds=round(time.monotonic() - started, 3),
+        sgf=f"games/game-{game.game:04d}.sgf",
+    )
+    comment = f"zeroforge match game {game.game}: {state.reason}"
+    if "error" in record:
+        comment += f"\n{record['error']}"
+    write_game(
+        match.out / record["sgf"],
+        GameRecord(
+            moves=state.moves,
+            black=game.black,
+            white=game.white,
+            komi=match.komi,
+            result=state.result,
+            comment=comment,
+        ),
+    )
+    return record
+
+
+class IllegalReply(RuntimeError):
+    """An engine answered genmove with something that is not a move."""
+
+
+def _play_moves(match: Match, game: PlannedGame, state: GameState, stop: Stop) -> None:
+    engines: dict[str, GTPEngine] = {}
+    try:
+        for colour, name in (("b", game.black), ("w", game.white)):
+            engines[colour] = _start(match, name, colour, game.game, stop)
+        passes = 0
+        for colour in itertools.islice(itertools.cycle("bw"), match.max_moves):
+            reply = engines[colour].send(f"genmove {colour}", match.move_timeout).lower()
+            if reply == "resign":
+                state.result, state.reason = f"{'W' if colour == 'b' else 'B'}+R", "resign"
+                return
+            try:
+                move = vertex_to_move(reply)
+            except ValueError:
+                raise IllegalReply(
+                    f"{engines[colour].name} answered genmove with {reply!r}"
+                ) from None
+            other = engines["w" if colour == "b" else "b"]
+            other.send(f"play {colour} {move_to_vertex(move)}", match.move_timeout)
+            state.moves.append((colour, move))
+            passes = passes + 1 if move == PASS else 0
+            if passes == 2:
+                state.reason = "passes"
+                return
+        state.reason = "move_cap"
+    except EngineFailure:
+        if stop.is_set():
+            raise GameAborted from None
+        raise
+    finally:
+        for engine in engines.values():
+            stop.forget(engine)
+            engine.close(timeout=2)
+
+
+def _start(match: Match, name: str, colour: str, game: int, stop: Stop) -> GTPEngine:
+    if stop.is_set():
+        raise GameAborted
+    side = "black" if colour == "b" else "white"
+    engine = GTPEngine(match.players[name].argv(game), name=f"{name} ({side}, game {game})")
+    stop.watch(engine)
+    try:
+        for command in ("boardsize 19", "clear_board", f"komi {match.komi}"):
+            engine.send(command, max(STARTUP_TIMEOUT, match.move_timeout))
+    except BaseException:
+        stop.forget(engine)
+        engine.close(timeout=1)
+        raise
+    return engine
+
+
+# --- the whole match ----------------------------------------------------------------------
+
+
+def run_match(match: Match, on_result=None) -> list[dict[str, Any]]:
+    """Play every game of the match not yet in its results file; return all records.
+
+    `on_result(record, records)` is called in the main thread after each game is recorded and
+    may return True to stop the match early (the SPRT): games not started are dropped, games
+    under way finish and are recorded.
+    """
+    check_directory(match)
+    workdir = Path(tempfile.mkdtemp(prefix="zeroforge-match-"))  # lowercase, no spaces
+    try:
+        for spec in match.players.values():
+            spec.prepare(workdir)
+        with ResultsLog(match.out / "results.jsonl") as log:
+            done = {r["game"] for r in log.records}
+            todo = [g for g in match.planned() if g.game not in done]
+            if todo and not (on_result and on_result(None, log.records)):
+                _run_games(match, todo, log, on_result)
+            return list(log.records)
+    except SpecError as err:
+        raise MatchError(str(err)) from None
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run_games(match: Match, todo: list[PlannedGame], log: ResultsLog, on_result) -> None:
+    stop = Stop()
+    with ThreadPoolExecutor(max_workers=min(match.workers, len(todo))) as pool:
+        pending: set[Future] = {pool.submit(play_game, match, g, stop) for g in todo}
+        try:
+            while pending:
+                finished, pending = wait(pending, timeout=STOP_POLL_S, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    if future.cancelled():
+                        continue
+                    try:
+                        record = future.result()
+                    except GameAborted:
+                        continue
+                    log.append(record)
+                    if on_result and on_result(record, log.records):
+                        for other in pending:
+                            other.cancel()
+        except BaseException:  # Ctrl-C: stop games under way, record nothing more
+            stop.set()
+            for other in pending:
+                other.cancel()
+            raise

@@ -1,0 +1,86 @@
+"""Scoring a game with GNU Go under Chinese (area) rules, and reading result strings.
+
+leelaz's own `final_score` does not remove dead stones (FACTS.md), so a finished game is
+replayed into a fresh `gnugo --chinese-rules` and scored by its `final_score`, which removes
+dead stones first. GNU Go answers `B+12.5`, `W+3.5` or `0` (jigo), the form SGF's RE uses.
+
+A game stopped by a move cap is not finished, and GNU Go's `final_score` then plays the game
+out internally, which took 40-120 s on a 30-move position here (0.5 s on a finished 200-move
+game). Such games are scored with `estimate_score` instead: GNU Go's quick judgement of the
+unfinished position (its first token, e.g. `W+9.6`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from zeroforge.go.geometry import move_to_vertex
+from zeroforge.play.engines import engine_path
+from zeroforge.play.gtp import GTPEngine
+
+SCORER_LEVEL = 10  # GNU Go's default level: its full dead-stone reading
+SCORER_SEED = 0  # scoring is deterministic, but never leave GNU Go on its clock seed
+COLOUR_NAMES = {"b": "black", "w": "white"}
+
+
+def scorer_argv(level: int = SCORER_LEVEL) -> list[str]:
+    return [
+        engine_path("gnugo"),
+        "--mode",
+        "gtp",
+        "--chinese-rules",
+        "--level",
+        str(level),
+        "--seed",
+        str(SCORER_SEED),
+    ]
+
+
+def score_game(
+    moves: Sequence[tuple[str, int]],
+    komi: float,
+    handicap_stones: Sequence[int] = (),
+    timeout: float = 120.0,
+    level: int = SCORER_LEVEL,
+    finished: bool = True,
+) -> str:
+    """GNU Go's Chinese-rules result of the position after `moves` (`B+x`, `W+x` or `0`):
+    `final_score` for a finished game, `estimate_score` for one stopped early.
+
+    Raises the GTP client's errors (EngineDied, EngineTimeout, GTPError for a move GNU Go
+    refuses) for the caller to record.
+    """
+    with GTPEngine(scorer_argv(level), name="gnugo scorer") as scorer:
+        for command in ("boardsize 19", "clear_board", f"komi {komi}"):
+            scorer.send(command, timeout)
+        if handicap_stones:
+            vertices = " ".join(move_to_vertex(m) for m in handicap_stones)
+            scorer.send(f"set_free_handicap {vertices}", timeout)
+        for colour, move in moves:
+            scorer.send(f"play {colour} {move_to_vertex(move)}", timeout)
+        command = "final_score" if finished else "estimate_score"
+        return normalise_result(scorer.send(command, timeout).split()[0])
+
+
+def normalise_result(text: str) -> str:
+    """`B+12.5` / `W+R` / `0` from GNU Go or SGF spellings (`B+Resign`, `Draw`, `W+12`)."""
+    clean = text.strip()
+    if clean.upper() in ("0", "DRAW", "JIGO"):
+        return "0"
+    winner, plus, margin = clean.partition("+")
+    if winner.upper() not in ("B", "W") or not plus:
+        raise ValueError(f"not a game result: {text!r}")
+    margin = margin.strip()
+    if margin.upper() in ("R", "RESIGN"):
+        margin = "R"
+    elif margin.upper() in ("T", "TIME", "F", "FORFEIT", ""):
+        margin = margin.upper()[:1]
+    else:
+        float(margin)  # a number, or ValueError
+    return f"{winner.upper()}+{margin}"
+
+
+def result_winner(result: str) -> str | None:
+    """`b`, `w`, or None for jigo."""
+    result = normalise_result(result)
+    return None if result == "0" else result[0].lower()

@@ -1,0 +1,238 @@
+"""Engine specs: what to start for one player of a match, from YAML or a one-line flag.
+
+Kinds and their keys (defaults in `KINDS`; every spec may also have `name`):
+
+    leelaz  weights (a Leela Zero weights file, text or .gz, or one of our checkpoints
+            .ckpt/.pt/.pth, exported to a temporary weights file once per match), playouts
+            and/or visits (at least one), threads, resign (-r percent; leelaz's own default
+            when absent, 0 never resigns), random_moves (-m), noise (-n), seed (-s, plus the
+            game number), cpu_only (default true), quiet (-q), extra_args, binary.
+    gnugo   level, seed (always passed, plus the game number: GNU Go's default seed is the
+            clock, so games started in the same second would be identical), chinese_rules
+            (default true), extra_args, binary.
+    gtp     command: any GTP engine as an argv list (or a string split like a shell would,
+            never run by one); `{seed}` in an argument becomes the game's seed.
+
+Flag form (`--black`, `--white`): `KIND` or `KIND:key=value,key=value` (values read as YAML
+scalars), `gtp:COMMAND LINE`, or the path of a YAML file holding one spec.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from zeroforge.play.engines import EngineNotFound, resolve_binary
+
+CHECKPOINT_SUFFIXES = (".ckpt", ".pt", ".pth")
+REQUIRED = object()
+
+KINDS: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
+    "leelaz": {
+        "weights": (str, REQUIRED),
+        "playouts": (int, None),
+        "visits": (int, None),
+        "threads": (int, 1),
+        "resign": ((int, float), None),
+        "random_moves": (int, 0),
+        "noise": (bool, False),
+        "seed": (int, 0),
+        "cpu_only": (bool, True),
+        "quiet": (bool, False),
+        "extra_args": (list, []),
+        "binary": (str, "leelaz"),
+    },
+    "gnugo": {
+        "level": (int, 10),
+        "seed": (int, 0),
+        "chinese_rules": (bool, True),
+        "extra_args": (list, []),
+        "binary": (str, "gnugo"),
+    },
+    "gtp": {"command": (list, REQUIRED), "seed": (int, 0)},
+}
+
+
+class SpecError(ValueError):
+    """A spec that cannot be used; the message names where it came from."""
+
+
+@dataclass
+class EngineSpec:
+    kind: str
+    name: str
+    options: dict[str, Any]
+    source: str = "<spec>"
+    _binary: str | None = field(default=None, repr=False)  # resolved by prepare()
+    _weights: str | None = field(default=None, repr=False)  # leelaz: the file it loads
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as configured (what a resumed match must agree on)."""
+        return {"kind": self.kind, "name": self.name, **self.options}
+
+    def prepare(self, workdir: Path) -> None:
+        """Resolve binaries and, for a leelaz checkpoint, export it once into `workdir`."""
+        program = self.options["command"][0] if self.kind == "gtp" else self.options["binary"]
+        try:
+            self._binary = resolve_binary(program)
+        except EngineNotFound as err:
+            raise SpecError(f"{self.source}: {err}") from None
+        if self.kind == "leelaz":
+            self._weights = leelaz_weights(self.options["weights"], workdir, self.name)
+
+    def argv(self, game_seed: int) -> list[str]:
+        """The command line for one game; `game_seed` is added to the spec's seed."""
+        if self._binary is None:
+            raise RuntimeError(f"{self.name}: prepare() the spec before starting it")
+        seed = self.options["seed"] + game_seed
+        if self.kind == "gtp":
+            rest = self.options["command"][1:]
+            return [self._binary] + [a.replace("{seed}", str(seed)) for a in rest]
+        if self.kind == "gnugo":
+            return gnugo_argv(self._binary, self.options, seed)
+        return leelaz_argv(self._binary, self.options, self._weights, seed)
+
+
+def gnugo_argv(binary: str, opts: dict[str, Any], seed: int) -> list[str]:
+    argv = [binary, "--mode", "gtp", "--level", str(opts["level"]), "--seed", str(seed)]
+    if opts["chinese_rules"]:
+        argv.append("--chinese-rules")
+    return argv + list(opts["extra_args"])
+
+
+def leelaz_argv(binary: str, opts: dict[str, Any], weights: str, seed: int) -> list[str]:
+    argv = [binary, "-g", "--noponder", "-w", weights, "-t", str(opts["threads"]), "-s", str(seed)]
+    if opts["cpu_only"]:
+        argv.append("--cpu-only")
+    for key, flag in (("playouts", "-p"), ("visits", "-v"), ("resign", "-r")):
+        if opts[key] is not None:
+            argv += [flag, str(opts[key])]
+    if opts["random_moves"]:
+        argv += ["-m", str(opts["random_moves"])]
+    if opts["noise"]:
+        argv.append("-n")
+    if opts["quiet"]:
+        argv.append("-q")
+    return argv + list(opts["extra_args"])
+
+
+def leelaz_weights(path: str, workdir: Path, name: str) -> str:
+    """The weights file leelaz should load: the file itself, or our checkpoint exported to a
+    lowercase path in `workdir` (leelaz lowercases paths it reads over GTP, FACTS.md)."""
+    if not path.endswith(CHECKPOINT_SUFFIXES):
+        return path
+    from zeroforge.formats.lzweights import export_net  # torch only when needed
+    from zeroforge.nn.checkpoint import load_any_net
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    target = workdir / f"{''.join(c if c.isalnum() else '-' for c in name.lower())}.txt.gz"
+    export_net(load_any_net(path), target)
+    return str(target)
+
+
+def make_spec(raw: Any, source: str, base_dir: Path | None = None) -> EngineSpec:
+    """Validate one spec mapping; relative paths are taken from `base_dir`."""
+    if not isinstance(raw, dict):
+        raise SpecError(f"{source}: an engine spec must be a mapping, got {raw!r}")
+    raw = dict(raw)
+    kind = raw.pop("kind", None)
+    if kind not in KINDS:
+        raise SpecError(f"{source}: kind must be one of {sorted(KINDS)}, got {kind!r}")
+    name = raw.pop("name", None)
+    schema = KINDS[kind]
+    unknown = sorted(set(raw) - set(schema))
+    if unknown:
+        raise SpecError(
+            f"{source}: unknown key(s) {unknown} for kind {kind}; known: {sorted(schema)} and name"
+        )
+    options = {
+        key: _checked(source, key, raw.get(key, default), typ)
+        for key, (typ, default) in schema.items()
+    }
+    _check_kind(kind, options, source, base_dir)
+    return EngineSpec(kind, str(name) if name else default_name(kind, options), options, source)
+
+
+def _checked(source: str, key: str, value: Any, typ) -> Any:
+    if value is REQUIRED:
+        raise SpecError(f"{source}: missing required key {key!r}")
+    if value is None:
+        return None
+    if typ is list:
+        if isinstance(value, str):
+            value = shlex.split(value)
+        if not isinstance(value, list):
+            raise SpecError(f"{source}: {key} must be a list of arguments, got {value!r}")
+        return [str(v) for v in value]
+    if isinstance(value, bool) and typ is not bool:
+        raise SpecError(f"{source}: {key} must be a number, got {value!r}")
+    if not isinstance(value, typ):
+        raise SpecError(f"{source}: {key} has the wrong type: {value!r}")
+    if typ is int and value < 0:
+        raise SpecError(f"{source}: {key} must not be negative, got {value}")
+    return value
+
+
+def _check_kind(kind: str, options: dict, source: str, base_dir: Path | None) -> None:
+    if kind == "gtp" and not options["command"]:
+        raise SpecError(f"{source}: command is empty")
+    if kind != "leelaz":
+        return
+    if options["playouts"] is None and options["visits"] is None:
+        raise SpecError(f"{source}: a leelaz spec needs playouts or visits (or both)")
+    weights = Path(options["weights"]).expanduser()
+    if base_dir is not None and not weights.is_absolute():
+        weights = base_dir / weights
+    if not weights.is_file():
+        raise SpecError(f"{source}: weights file {str(weights)!r} does not exist")
+    options["weights"] = str(weights.resolve())
+
+
+def default_name(kind: str, options: dict) -> str:
+    if kind == "gnugo":
+        return f"gnugo-l{options['level']}"
+    if kind == "leelaz":
+        stem = Path(options["weights"]).name.split(".")[0]
+        budget = (
+            f"p{options['playouts']}"
+            if options["playouts"] is not None
+            else f"v{options['visits']}"
+        )
+        return f"leelaz-{stem}-{budget}"
+    command = options["command"]
+    program = Path(command[0]).name
+    if program.startswith("python") and len(command) > 1:
+        program = Path(command[1]).stem
+    return program
+
+
+def parse_flag(text: str, base_dir: Path | None = None) -> EngineSpec:
+    """A spec from the command line: `KIND[:key=value,...]`, `gtp:COMMAND` or a YAML file."""
+    source = f"engine spec {text!r}"
+    path = Path(text).expanduser()
+    if text.endswith((".yaml", ".yml")):
+        if not path.is_file():
+            raise SpecError(f"{source}: no such file")
+        return make_spec(load_yaml(path), str(path), path.parent)
+    kind, _, rest = text.partition(":")
+    if kind == "gtp":
+        return make_spec({"kind": "gtp", "command": rest}, source, base_dir)
+    raw: dict[str, Any] = {"kind": kind}
+    for item in filter(None, rest.split(",")):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise SpecError(f"{source}: {item!r} is not key=value")
+        raw[key.strip()] = yaml.safe_load(value) if value.strip() else None
+    return make_spec(raw, source, base_dir)
+
+
+def load_yaml(path: Path) -> Any:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except (OSError, yaml.YAMLError) as err:
+        raise SpecError(f"{path}: cannot read YAML: {err}") from None

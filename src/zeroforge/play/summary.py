@@ -1,0 +1,161 @@
+"""The summary of a match: counts, win rate and Elo with intervals, SPRT state and a rating
+table, as one JSON-ready dict, a markdown table, a rich table and a one-line progress text.
+
+Elo differences are of the first player against the second (the `--black` engine of a
+two-player match). For gauntlets and round robins every player gets a Bradley-Terry rating
+with the first player anchored at 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+from zeroforge.play.ratings import Z95, PairResult, fit_elo
+
+
+def build_summary(match, records: list[dict[str, Any]]) -> dict[str, Any]:
+    names = list(match.players)
+    played = [r for r in records if not r.get("error")]
+    wins = {name: sum(r["winner"] == name for r in played) for name in names}
+    summary: dict[str, Any] = {
+        "players": names,
+        "schedule": match.schedule,
+        "planned": len(match.planned()),
+        "games": len(played),
+        "errors": sum(bool(r.get("error")) for r in records),
+        "error_games": sorted(r["game"] for r in records if r.get("error")),
+        "wins": wins,
+        "draws": sum(r["winner"] is None for r in played),
+        "black_wins": sum(r["winner"] is not None and r["winner"] == r["black"] for r in played),
+        "komi": match.komi,
+        "out": str(match.out),
+    }
+    if len(names) == 2:
+        summary.update(_pair(names, played))
+        if match.sprt is not None:
+            pair = PairResult(wins[names[0]], summary["draws"], wins[names[1]])
+            summary["sprt"] = match.sprt.state(pair.trinomial())
+    summary["ratings"] = _ratings(names, played)
+    summary["finished"] = len(records) >= summary["planned"] or bool(
+        summary.get("sprt", {}).get("decision")
+    )
+    return summary
+
+
+def _pair(names: list[str], played: list[dict]) -> dict[str, Any]:
+    first = names[0]
+    pair = PairResult(
+        wins=sum(r["winner"] == first for r in played),
+        draws=sum(r["winner"] is None for r in played),
+        losses=sum(r["winner"] not in (first, None) for r in played),
+    )
+    return {
+        "score": pair.score,
+        "score_interval": list(pair.interval()),
+        "elo": pair.elo(),
+        "elo_interval": list(pair.elo_interval()),
+    }
+
+
+def _ratings(names: list[str], played: list[dict]) -> dict[str, dict[str, Any]]:
+    games = [
+        (r["black"], r["white"], 0.5 if r["winner"] is None else float(r["winner"] == r["black"]))
+        for r in played
+    ]
+    table: dict[str, dict[str, Any]] = {}
+    fitted = fit_elo(names, games) if games else {n: (0.0, None) for n in names}
+    for name in names:
+        own = [(s if a == name else 1 - s) for a, b, s in games if name in (a, b)]
+        elo, error = fitted[name]
+        table[name] = {
+            "games": len(own),
+            "score": sum(own) / len(own) if own else None,
+            "elo": elo,
+            "elo_95": None if error is None else Z95 * error,
+        }
+    return table
+
+
+def _fmt_elo(value: float | None) -> str:
+    return "inf" if value is None else f"{round(value) + 0:+d}"  # never "-0"
+
+
+def elo_text(summary: dict[str, Any]) -> str:
+    if summary.get("elo_interval") is None or summary["games"] == 0:
+        return ""
+    low, high = summary["elo_interval"]
+    low_text = "-inf" if low is None else _fmt_elo(low)
+    return f"Elo {_fmt_elo(summary['elo'])} [{low_text}, {_fmt_elo(high)}]"
+
+
+def progress_text(summary: dict[str, Any]) -> str:
+    """`a 3-1 b  Elo +191 [-20, +inf]  errors 0` (pairs) or `errors 0` (more players)."""
+    parts = []
+    if "elo" in summary:
+        a, b = summary["players"]
+        parts += [f"{a} {summary['wins'][a]}-{summary['wins'][b]} {b}", elo_text(summary)]
+    if "sprt" in summary:
+        parts.append(f"LLR {summary['sprt']['llr']:+.2f}")
+    parts.append(f"errors {summary['errors']}")
+    return "  ".join(p for p in parts if p)
+
+
+def _rows(summary: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for name, rating in summary["ratings"].items():
+        score = "-" if rating["score"] is None else f"{100 * rating['score']:.1f} %"
+        margin = "" if rating["elo_95"] is None else f" ± {rating['elo_95']:.0f}"
+        rows.append(
+            [
+                name,
+                str(rating["games"]),
+                str(summary["wins"][name]),
+                score,
+                f"{_fmt_elo(rating['elo'])}{margin}",
+            ]
+        )
+    return rows
+
+
+HEADER = ["player", "games", "wins", "score", "Elo (95 %)"]
+
+
+def footer(summary: dict[str, Any]) -> list[str]:
+    lines = [
+        f"{summary['games']} games of {summary['planned']} played, "
+        f"{summary['errors']} errors, {summary['draws']} draws, "
+        f"{summary['black_wins']} won by black (komi {summary['komi']})"
+    ]
+    if "elo" in summary:
+        low, high = summary["score_interval"]
+        score = "-" if summary["score"] is None else f"{100 * summary['score']:.1f} %"
+        lines.append(
+            f"{summary['players'][0]} vs {summary['players'][1]}: score {score} "
+            f"[{100 * low:.1f}, {100 * high:.1f}] %, {elo_text(summary)}"
+        )
+    if "sprt" in summary:
+        s = summary["sprt"]
+        decision = s["decision"] or "continue"
+        lines.append(
+            f"SPRT elo0={s['elo0']} elo1={s['elo1']} alpha={s['alpha']} "
+            f"beta={s['beta']}: LLR {s['llr']:+.2f} in [{s['lower']:.2f}, "
+            f"{s['upper']:.2f}] -> {decision}"
+        )
+    return lines
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    lines += ["| " + " | ".join(row) + " |" for row in _rows(summary)]
+    return "\n".join(lines + [""] + footer(summary)) + "\n"
+
+
+def rich_table(summary: dict[str, Any]) -> Table:
+    table = Table(title=f"match ({summary['schedule']})")
+    for column in HEADER:
+        table.add_column(column, justify="left" if column == "player" else "right")
+    for row in _rows(summary):
+        table.add_row(*row)
+    return table
