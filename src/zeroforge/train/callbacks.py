@@ -35,11 +35,20 @@ METRICS_COLUMNS = (
     "accuracy",
     "lr",
     "samples_per_s",
+    "value_mse_z",
+    "q_ratio",
+    "kd_loss",
+    "kd_policy_loss",
+    "kd_value_mse",
+    "kd_alpha",
     "val_loss",
     "val_policy_loss",
     "val_value_mse",
     "val_accuracy",
 )
+
+# Logged only by some runs: a z/q value blend (train/targets.py), distillation (train/distill.py).
+EXTRA_TRAIN = ("value_mse_z", "q_ratio", "kd_loss", "kd_policy_loss", "kd_value_mse", "kd_alpha")
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -73,7 +82,8 @@ class MetricsCSV(pl.Callback):
         self.rows: list[dict[str, Any]] = []
         self._clock: tuple[float, int] | None = None
 
-    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        # (global_step is restored from a checkpoint by now, unlike in on_fit_start)
         if self.path.exists() and trainer.global_step > 0:
             with open(self.path, newline="") as handle:
                 self.rows = [
@@ -96,7 +106,7 @@ class MetricsCSV(pl.Callback):
             "samples": step * batch_size,
             "samples_per_s": f"{rate:.2f}",
         }
-        for name in ("loss", "policy_loss", "value_mse", "l2", "accuracy", "lr"):
+        for name in ("loss", "policy_loss", "value_mse", "l2", "accuracy", "lr", *EXTRA_TRAIN):
             if f"train/{name}" in metrics:
                 row[name] = f"{float(metrics[f'train/{name}']):.6g}"
         self._write(row)

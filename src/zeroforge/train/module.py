@@ -18,9 +18,11 @@ from torch import nn
 from zeroforge.nn.lznet import LZNet
 from zeroforge.train import losses
 from zeroforge.train.agc import AdaptiveGradClipper
+from zeroforge.train.distill import Distillation, add_kd_terms
 from zeroforge.train.init import initialize
 from zeroforge.train.optim import build_optimizer
 from zeroforge.train.schedules import SegmentSchedule
+from zeroforge.train.targets import ValueTarget, add_value_terms, make_targets
 
 CHECKPOINT_KEY = "zeroforge"  # our own section of a Lightning checkpoint (network description)
 
@@ -53,6 +55,11 @@ class LZTrainModule(pl.LightningModule):
         self.l2 = float(config["optim"].get("l2", losses.L2_DEFAULT))
         agc_clip = config["optim"].get("agc_clip")
         self.grad_clipper = AdaptiveGradClipper(self.net, float(agc_clip)) if agc_clip else None
+        # The value target (z/q blend, train/targets.py) and teachers (train/distill.py; they are
+        # kept out of this module's parameters and checkpoints).
+        data_paths = config.get("data", {}).get("train")
+        self.value_target = ValueTarget(config.get("value"), int(config["max_steps"]), data_paths)
+        self.distillation = Distillation.from_config(config.get("kd"), int(config["max_steps"]))
 
     def forward(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.net(self.prepare(planes))
@@ -64,19 +71,25 @@ class LZTrainModule(pl.LightningModule):
             planes = planes.contiguous(memory_format=torch.channels_last)
         return planes
 
-    def targets(self, batch: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """What the heads are trained towards: the search's visit fractions and the result z."""
-        return {"policy": batch["policy"], "value": batch["z"]}
+    def targets(self, batch: Mapping[str, torch.Tensor], planes: torch.Tensor) -> dict[str, Any]:
+        """What the heads are trained towards: the search's visit fractions, the result z (or a
+        z/q blend) and, while training with teachers, their outputs on the same input `planes`."""
+        return make_targets(
+            batch, planes, self.global_step, self.training, self.value_target, self.distillation
+        )
 
     def compute_losses(self, batch: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        policy_logits, value = self(batch["planes"])
-        target = self.targets(batch)
+        planes = self.prepare(batch["planes"])
+        policy_logits, value = self.net(planes)
+        target = self.targets(batch, planes)
         terms = {
             "policy_loss": losses.policy_cross_entropy(policy_logits, target["policy"]),
             "value_mse": losses.value_mse(value, target["value"]),
             "accuracy": losses.top1_accuracy(policy_logits, target["policy"]),
         }
         terms["loss"] = terms["policy_loss"] + self.value_weight * terms["value_mse"]
+        add_value_terms(terms, value, target)
+        add_kd_terms(terms, policy_logits, value, target, self.value_weight)
         if self.l2 > 0.0:
             terms["l2"] = losses.l2_penalty(losses.regularized_parameters(self.net))
             terms["loss"] = terms["loss"] + self.l2 * terms["l2"]

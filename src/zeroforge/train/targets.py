@@ -1,0 +1,139 @@
+"""Training targets: the value target blending the game result z with the search value q, and the
+scheduled coefficients (q_ratio, the distillation weight alpha) that decide the blend.
+
+value target = (1 - q_ratio) * z + q_ratio * q, with z in {-1, 1} (did the side to move win) and
+q in [-1, 1] (the search's value for the side to move): from the data (self-play shards carry
+it) or from the teachers' value head (`value.q_source: teacher`). A coefficient is either a number
+or a table of segments read by the LR schedule's mechanism (`train.schedules`), e.g.
+`[{kind: linear, until: 2000, from: 1.0, to: 0.0}]` decays from 1 to 0 by step 2000, then holds 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import torch
+
+from zeroforge.train import losses
+from zeroforge.train.schedules import Segment, build_segments, multiplier_at
+
+Q_SOURCES = ("data", "teacher")
+
+
+class MissingQError(ValueError):
+    """The config blends in q but a batch of the data has none."""
+
+
+class Coefficient:
+    """A number that may change with the training step: a constant or a segment table."""
+
+    def __init__(self, spec: Any, max_steps: int, name: str):
+        self.name = name
+        if isinstance(spec, int | float) and not isinstance(spec, bool):
+            self.segments = [Segment("constant", 0, float(spec), float(spec))]
+        elif isinstance(spec, Sequence) and not isinstance(spec, str):
+            try:
+                self.segments = build_segments(spec, max_steps)
+            except (ValueError, AttributeError, TypeError) as error:
+                raise ValueError(f"{name}: {error}") from None
+        else:
+            raise ValueError(f"{name}: a number or a list of schedule segments, got {spec!r}")
+
+    def __call__(self, step: int) -> float:
+        return multiplier_at(self.segments, step)
+
+    def ever_nonzero(self) -> bool:
+        """Whether any step of the schedule gives a non-zero value."""
+        return any(s.start_value != 0.0 or s.end_value != 0.0 for s in self.segments)
+
+
+def blend_value(z: torch.Tensor, q: torch.Tensor, q_ratio: float) -> torch.Tensor:
+    """(1 - q_ratio) * z + q_ratio * q; exactly z when q_ratio is 0 and exactly q when it is 1."""
+    if q_ratio == 0.0:
+        return z
+    if q_ratio == 1.0:
+        return q.to(z.dtype)
+    return (1.0 - q_ratio) * z + q_ratio * q.to(z.dtype)
+
+
+class ValueTarget:
+    """Decides the value head's target for a batch at a training step (config section `value`).
+
+    `data_paths` only names the data in the error raised when q is asked for but missing.
+    """
+
+    def __init__(self, cfg: Mapping[str, Any], max_steps: int, data_paths: Any = None):
+        cfg = cfg or {}
+        self.q_ratio = Coefficient(cfg.get("q_ratio", 0.0), max_steps, "value.q_ratio")
+        self.q_source = str(cfg.get("q_source", "data"))
+        if self.q_source not in Q_SOURCES:
+            raise ValueError(f"value.q_source: {self.q_source!r} is not one of {Q_SOURCES}")
+        self.data_paths = data_paths
+        self.uses_q = self.q_ratio.ever_nonzero()
+
+    def __call__(
+        self,
+        batch: Mapping[str, torch.Tensor],
+        step: int,
+        teacher_value: Callable[[], torch.Tensor] | None = None,
+    ) -> tuple[torch.Tensor, float]:
+        """(value target [B], q_ratio at `step`); `teacher_value` computes the teachers' value."""
+        if not self.uses_q:
+            return batch["z"], 0.0
+        ratio = self.q_ratio(step)
+        if self.q_source == "teacher":
+            if teacher_value is None:
+                raise ValueError("value.q_source is 'teacher' but kd.teachers is empty")
+            return blend_value(batch["z"], teacher_value(), ratio), ratio
+        if "q" not in batch:
+            raise MissingQError(
+                f"value.q_ratio asks for q (the search value) but the data has none: "
+                f"data.train = {self.data_paths!r} yields batches without 'q' (Leela Zero text "
+                "chunks carry no q; use self-play shards, set value.q_source=teacher, "
+                "or set value.q_ratio=0)"
+            )
+        return blend_value(batch["z"], batch["q"], ratio), ratio
+
+
+def make_targets(
+    batch: Mapping[str, torch.Tensor],
+    planes: torch.Tensor,
+    step: int,
+    training: bool,
+    value_target: ValueTarget,
+    distillation: Any = None,
+) -> dict[str, Any]:
+    """All targets of a batch: "policy" (the data's), "value" (z or a z/q blend) and, while
+    training with teachers, their outputs on the same (augmented) network input `planes`.
+
+    Validation measures against the data's labels only: policy and z, no teacher."""
+    if not training:
+        return {"policy": batch["policy"], "value": batch["z"]}
+    target: dict[str, Any] = {"policy": batch["policy"]}
+    if distillation is not None:
+        target.update(distillation.targets(planes, step))
+
+    def teacher_value() -> torch.Tensor:
+        if "teacher_value" in target:
+            return target["teacher_value"]
+        return distillation.teacher_value(planes)
+
+    has_teachers = distillation is not None
+    target["value"], target["q_ratio"] = value_target(
+        batch, step, teacher_value if has_teachers else None
+    )
+    if target["q_ratio"] != 0.0:
+        target["z"] = batch["z"]
+    return target
+
+
+def add_value_terms(
+    terms: dict[str, torch.Tensor], value: torch.Tensor, target: Mapping[str, Any]
+) -> None:
+    """With a z/q blend, also logs the value error against z alone (`value_mse_z`), the number
+    that compares with runs trained on z, and the ratio used."""
+    if "z" not in target:
+        return
+    terms["value_mse_z"] = losses.value_mse(value, target["z"])
+    terms["q_ratio"] = torch.tensor(float(target["q_ratio"]))
