@@ -18,6 +18,10 @@ beta * sqrt(var + 1e-5); a learned gamma is folded into the conv weights and the
 statistics. leelaz itself checks almost nothing (a row of the wrong length or a negative
 variance loads silently and plays garbage), so `read_weights` checks every row.
 
+Import stores beta = b / sqrt(var + 1e-5) in float32, choosing among neighbouring float32s the
+one whose export gives b back: files this module wrote round-trip bit for bit. A bias from
+another writer may have no such beta (when var + eps > 1) and then moves by one ulp.
+
 Floats are written with 9 significant digits, enough for every float32 to survive the round
 trip bit-exactly, by a vectorised formatter (Python's per-number formatting is ~10x slower).
 """
