@@ -1,0 +1,77 @@
+"""`zeroforge train [--cfg job] KEY=VALUE ...`: compose the Hydra config and train.
+
+The config groups ship inside the package (zeroforge/conf). Hydra's compose API is used, so
+Hydra neither changes the working directory nor writes `outputs/` folders: everything a run
+writes goes to `out_dir`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+EPILOG = """\
+config groups (pick one with GROUP=NAME):
+  network   2x16 6x64 10x128 15x192 20x256 40x256
+  optim     sgd adamw ranger
+  schedule  flat warmup step cosine_tail warmup_cosine
+  init      default nodchip
+  averaging ema swa none
+any value can be overridden: optim.lr=0.02 data.batch_size=256 train.max_steps=1000
+
+example:
+  zeroforge train network=6x64 data.train=data/sample train.max_steps=1000 out_dir=runs/a
+  zeroforge train ... resume=runs/a/checkpoints/last.ckpt
+  zeroforge train --cfg job network=10x128   (print the resolved config and exit)
+"""
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="zeroforge train",
+        description="Train a Leela Zero network from chunks (Lightning + Hydra).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--cfg", choices=["job"], help="print the composed config and exit")
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="Hydra overrides")
+    return parser.parse_args(argv)
+
+
+def compose_config(overrides: list[str]):
+    """The primary config (conf/config.yaml) with the command-line overrides applied."""
+    from hydra import compose, initialize_config_module
+
+    with initialize_config_module(config_module="zeroforge.conf", version_base="1.3"):
+        return compose(config_name="config", overrides=overrides)
+
+
+def main(argv: list[str]) -> int:
+    args = parse(argv)
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        cfg = compose_config(args.overrides)
+        if args.cfg == "job":
+            print(OmegaConf.to_yaml(cfg), end="")
+            return 0
+        missing = sorted(OmegaConf.missing_keys(cfg))
+        if missing:
+            print(
+                f"zeroforge train: missing required value(s): {', '.join(missing)}", file=sys.stderr
+            )
+            return 1
+    except (HydraException, OmegaConfBaseException) as error:
+        print(f"zeroforge train: bad config: {error}", file=sys.stderr)
+        return 1
+    from zeroforge.train.recipe import run
+
+    try:
+        final = run(cfg)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"zeroforge train: {error}", file=sys.stderr)
+        return 1
+    print(f"final network: {final}")
+    return 0

@@ -1,0 +1,133 @@
+"""The training recipe: a composed config in, a run directory with checkpoints and nets out.
+
+`run(cfg)` reads top to bottom: resolve the hardware-dependent defaults, write `config.yaml`,
+build the module, the data and the callbacks, and hand them to Lightning's Trainer.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.loggers import TensorBoardLogger
+from omegaconf import DictConfig, OmegaConf
+
+from zeroforge.train.averaging import WeightAveraging
+from zeroforge.train.callbacks import AtomicCheckpointIO, LZExport, MetricsCSV, atomic_write_bytes
+from zeroforge.train.datamodule import ChunkDataModule
+from zeroforge.train.module import LZTrainModule
+
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")  # /proc/cpuinfo flags of native bf16 arithmetic
+
+
+def cpu_has_bf16() -> bool:
+    """True when the CPU computes bf16 natively (AVX-512 BF16 or AMX), where bf16 pays off."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return False
+    return any(flag in flags for flag in BF16_CPU_FLAGS)
+
+
+def uses_gpu(accelerator: str) -> bool:
+    return accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
+
+
+def resolve_precision(precision: Any, accelerator: str) -> str:
+    """`auto` -> bf16-mixed where the hardware has bf16, else 16-mixed (GPU) or 32 (CPU)."""
+    if str(precision) != "auto":
+        return str(precision)
+    if uses_gpu(accelerator):
+        return "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
+    return "bf16-mixed" if cpu_has_bf16() else "32"
+
+
+def resolve_channels_last(channels_last: Any, precision: str, accelerator: str) -> bool:
+    """`auto` -> on for GPUs and for bf16 on the CPU (oneDNN's fast path), off otherwise."""
+    if str(channels_last) != "auto":
+        return bool(channels_last)
+    return uses_gpu(accelerator) or precision.startswith("bf16")
+
+
+def module_config(cfg: DictConfig, channels_last: bool) -> dict[str, Any]:
+    """The sections the LightningModule needs, as plain data (saved as its hyperparameters)."""
+    sections = OmegaConf.to_container(cfg, resolve=True)
+    wanted = ("network", "optim", "schedule", "init", "loss", "seed", "value", "kd", "data")
+    config = {key: sections[key] for key in wanted if key in sections}
+    config["max_steps"] = int(cfg.train.max_steps)
+    config["channels_last"] = channels_last
+    return config
+
+
+def build_callbacks(cfg: DictConfig, out_dir: Path) -> list[pl.Callback]:
+    train = cfg.train
+    callbacks: list[pl.Callback] = [
+        ModelCheckpoint(
+            dirpath=out_dir / "checkpoints",
+            filename="step-{step:07d}",
+            monitor="step",
+            mode="max",
+            save_top_k=int(train.keep_checkpoints),
+            save_last=True,
+            every_n_train_steps=int(train.checkpoint_every) or None,
+            auto_insert_metric_name=False,
+        ),
+        MetricsCSV(out_dir / "metrics.csv", int(train.log_every)),
+    ]
+    if cfg.averaging.kind != "none":
+        callbacks.append(WeightAveraging(cfg.averaging, int(train.max_steps)))
+    callbacks.append(LZExport(out_dir / "nets", int(train.export_every)))
+    return callbacks
+
+
+def build_trainer(cfg: DictConfig, out_dir: Path, precision: str) -> pl.Trainer:
+    train = cfg.train
+    val_every = int(train.val_every)
+    return pl.Trainer(
+        default_root_dir=out_dir,
+        max_steps=int(train.max_steps),
+        max_epochs=-1,
+        precision=precision,
+        accelerator=train.accelerator,
+        devices=train.devices,
+        strategy=train.strategy,
+        deterministic=bool(train.deterministic),
+        callbacks=build_callbacks(cfg, out_dir),
+        logger=TensorBoardLogger(out_dir, name="tb", version=""),
+        log_every_n_steps=int(train.log_every),
+        val_check_interval=val_every if val_every > 0 else None,
+        check_val_every_n_epoch=None,
+        limit_val_batches=int(cfg.data.val_batches) if val_every > 0 else 0,
+        num_sanity_val_steps=0,
+        enable_progress_bar=bool(train.progress),
+        enable_model_summary=False,
+        use_distributed_sampler=False,  # the dataset shards files across ranks itself
+        plugins=[AtomicCheckpointIO()],
+    )
+
+
+def write_config(cfg: DictConfig, out_dir: Path) -> None:
+    atomic_write_bytes(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True).encode())
+
+
+def run(cfg: DictConfig) -> Path:
+    """Train as `cfg` says; returns the path of the final exported LZ weights."""
+    out_dir = Path(cfg.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if cfg.train.threads:
+        torch.set_num_threads(int(cfg.train.threads))
+    precision = resolve_precision(cfg.train.precision, cfg.train.accelerator)
+    channels_last = resolve_channels_last(cfg.train.channels_last, precision, cfg.train.accelerator)
+    OmegaConf.update(cfg, "train.precision", precision)
+    OmegaConf.update(cfg, "train.channels_last", channels_last)
+    write_config(cfg, out_dir)
+    pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
+    module = LZTrainModule(module_config(cfg, channels_last))
+    data = ChunkDataModule(cfg.data, int(cfg.seed))
+    trainer = build_trainer(cfg, out_dir, precision)
+    trainer.fit(module, datamodule=data, ckpt_path=os.fspath(cfg.resume) if cfg.resume else None)
+    return out_dir / "nets" / "final.txt.gz"
