@@ -25,16 +25,22 @@ from zeroforge.formats.nnue import SFNNV5, Layer, NnueNet
 
 
 def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Column sums and centred norms (float64)."""
+    """Column sums and centred norms (float64; 0 for a constant column)."""
     sums = x.sum(axis=0, dtype=np.float64)
     squares = np.einsum("ij,ij->j", x, x, dtype=np.float64)
-    centred = np.sqrt(np.maximum(squares - sums * sums / x.shape[0], 0))
-    return sums, np.where(centred > 0, centred, np.inf)
+    return sums, np.sqrt(np.maximum(squares - sums * sums / x.shape[0], 0))
 
 
 def _from_gram(gram: np.ndarray, n: int, a: tuple, b: tuple) -> np.ndarray:
+    """Correlations from the Gram matrix; a constant column correlates 0 with anything but an
+    equal constant column (1), so a net with dead units still matches itself perfectly."""
     (sum_a, norm_a), (sum_b, norm_b) = a, b
-    return (gram - np.outer(sum_a, sum_b) / n) / np.outer(norm_a, norm_b)
+    norms = np.outer(norm_a, norm_b)
+    corr = (gram - np.outer(sum_a, sum_b) / n) / np.where(norms > 0, norms, np.inf)
+    both_constant = np.outer(norm_a == 0, norm_b == 0)
+    if both_constant.any():
+        corr[both_constant & (sum_a[:, None] == sum_b[None, :])] = 1.0
+    return corr
 
 
 def correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
