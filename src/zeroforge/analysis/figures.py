@@ -11,7 +11,7 @@ atomically (temporary file, then rename); matplotlib runs on the Agg backend.
 
 from __future__ import annotations
 
-import os
+import io
 from pathlib import Path
 
 import matplotlib
@@ -20,6 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from zeroforge.formats.chunks import atomic_write_bytes  # noqa: E402
 from zeroforge.formats.nnue import SFNNV5, NnueNet  # noqa: E402
 
 NNUE_CLIP = 64  # quantised steps at which |w| saturates in the image
@@ -32,16 +33,11 @@ HIST_BINS = 200
 
 
 def atomic_png(path: Path, save) -> Path:
-    """Call save(tmp_path) and rename the result onto `path`."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.png")
-    try:
-        save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    """Call save(file_object) into memory, then write the bytes atomically onto `path`."""
+    buffer = io.BytesIO()
+    save(buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+    return Path(path)
 
 
 def _save_figure(fig, path: Path) -> Path:

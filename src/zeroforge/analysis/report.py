@@ -4,7 +4,6 @@ directory, every file written atomically. Ties together stats, dead, similarity 
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ import numpy as np
 
 from zeroforge.analysis import dead, figures, similarity, stats
 from zeroforge.analysis.nets import LoadedNet
+from zeroforge.formats.chunks import atomic_write_bytes
 
 MD_LIST_LIMIT = 64  # unit numbers shown per list in the markdown (the JSON has all)
 
@@ -259,13 +259,7 @@ def markdown(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def write_report(results: list[dict], out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    _write_text(out / "report.json", json.dumps(results, indent=1))
-    _write_text(out / "report.md", markdown(results))
+    atomic_write_bytes(out / "report.json", json.dumps(results, indent=1).encode())
+    atomic_write_bytes(out / "report.md", markdown(results).encode())

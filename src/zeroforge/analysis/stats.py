@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from zeroforge.formats.chunks import atomic_write_bytes
+
 QUANTILES = (0.0, 0.01, 0.25, 0.5, 0.75, 0.99, 1.0)
 FLOAT_LEVELS = 255
 NEAR_ZERO_REL = 0.01
@@ -125,13 +127,6 @@ def xz_size(values: np.ndarray) -> int:
     return len(lzma.compress(data, preset=XZ_PRESET))
 
 
-def _write_json_atomic(path: Path, payload: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(payload, indent=1))
-    os.replace(tmp, path)
-
-
 def xz_sizes(
     path: Path, tensors: dict[str, np.ndarray], cache_dir: Path | None = None, progress=None
 ) -> dict[str, int]:
@@ -150,7 +145,7 @@ def xz_sizes(
         if progress is not None:
             progress(name)
     if missing:
-        _write_json_atomic(
-            cache_file, {"version": XZ_CACHE_VERSION, "file": str(path), "sizes": sizes}
-        )
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"version": XZ_CACHE_VERSION, "file": str(path), "sizes": sizes}
+        atomic_write_bytes(cache_file, json.dumps(payload, indent=1).encode())
     return {name: sizes[name] for name in tensors}

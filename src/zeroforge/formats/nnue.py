@@ -30,11 +30,12 @@ from __future__ import annotations
 
 import os
 import struct
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from zeroforge.formats.chunks import atomic_write_bytes
 
 LEB128_MAGIC = b"COMPRESSED_LEB128"
 HASH_MASK = 0xFFFFFFFF
@@ -265,16 +266,7 @@ def nnue_bytes(net: NnueNet) -> bytes:
 
 def write_nnue(net: NnueNet, path: str | os.PathLike) -> None:
     """Write `net` atomically (temporary file in the same directory, then rename)."""
-    path = Path(path)
-    data = nnue_bytes(net)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    atomic_write_bytes(path, nnue_bytes(net))
 
 
 def random_net(arch: Arch, seed: int = 0, description: str = "random") -> NnueNet:
