@@ -7,6 +7,7 @@ build the module, the data and the callbacks, and hand them to Lightning's Train
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,9 @@ def build_callbacks(cfg: DictConfig, out_dir: Path) -> list[pl.Callback]:
     return callbacks
 
 
-def build_trainer(cfg: DictConfig, out_dir: Path, precision: str) -> pl.Trainer:
+def build_trainer(
+    cfg: DictConfig, out_dir: Path, precision: str, extra_callbacks: Sequence[pl.Callback] = ()
+) -> pl.Trainer:
     train = cfg.train
     val_every = int(train.val_every)
     return pl.Trainer(
@@ -96,7 +99,7 @@ def build_trainer(cfg: DictConfig, out_dir: Path, precision: str) -> pl.Trainer:
         devices=train.devices,
         strategy=train.strategy,
         deterministic=bool(train.deterministic),
-        callbacks=build_callbacks(cfg, out_dir),
+        callbacks=[*build_callbacks(cfg, out_dir), *extra_callbacks],
         logger=TensorBoardLogger(out_dir, name="tb", version=""),
         log_every_n_steps=int(train.log_every),
         val_check_interval=val_every if val_every > 0 else None,
@@ -114,8 +117,8 @@ def write_config(cfg: DictConfig, out_dir: Path) -> None:
     atomic_write_bytes(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True).encode())
 
 
-def run(cfg: DictConfig) -> Path:
-    """Train as `cfg` says; returns the path of the final exported LZ weights."""
+def run(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> Path:
+    """Train as `cfg` says (plus any extra callbacks); returns the final LZ weights' path."""
     out_dir = Path(cfg.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if cfg.train.threads:
@@ -128,6 +131,6 @@ def run(cfg: DictConfig) -> Path:
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
     module = LZTrainModule(module_config(cfg, channels_last))
     data = ChunkDataModule(cfg.data, int(cfg.seed))
-    trainer = build_trainer(cfg, out_dir, precision)
+    trainer = build_trainer(cfg, out_dir, precision, extra_callbacks)
     trainer.fit(module, datamodule=data, ckpt_path=os.fspath(cfg.resume) if cfg.resume else None)
     return out_dir / "nets" / "final.txt.gz"
