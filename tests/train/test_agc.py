@@ -112,3 +112,50 @@ def test_agc_after_amp_unscale_equals_fp32():
         AdaptiveGradClipper(model)()
     for (name, p), q in zip(net.named_parameters(), reference.parameters(), strict=True):
         assert torch.allclose(p.grad, q.grad, rtol=1e-5, atol=1e-9), name
+
+
+def test_training_with_nf_and_agc_exports_the_trained_net(tmp_path):
+    # `zeroforge train network=nf6x64 optim.agc_clip=...`: AGC runs in the optimizer step with
+    # the configured exclusions, and the exported LZ file computes the checkpoint's numbers.
+    from tests.train.chunks import train_args, write_chunks
+    from zeroforge.commands.train import compose_config, main
+    from zeroforge.formats.lzweights import load_net
+    from zeroforge.nn.checkpoint import load_any_net
+    from zeroforge.train.module import LZTrainModule
+    from zeroforge.train.recipe import module_config
+
+    chunks = write_chunks(tmp_path / "chunks", files=2, positions=64)
+    extra = [
+        "network=nf6x64",
+        "network.blocks=2",
+        "network.filters=8",
+        "optim.agc_clip=0.02",
+        "optim.agc_exclude=[policy_fc,value_fc2,skip_gain]",
+        "averaging=none",
+        "optim.lr=0.05",
+        "train.export_every=0",
+        "train.checkpoint_every=4",
+    ]
+    args = train_args(chunks, tmp_path / "run", 4, *extra)
+    module = LZTrainModule(module_config(compose_config(args), channels_last=False))
+    clipped = {id(p) for p in module.grad_clipper.params}
+    names = {n for n, p in module.net.named_parameters() if id(p) not in clipped}
+    assert names == {
+        "policy_fc.weight",
+        "policy_fc.bias",
+        "value_fc2.weight",
+        "value_fc2.bias",
+        "tower.0.skip_gain",
+        "tower.1.skip_gain",
+    }
+    assert module.grad_clipper.clip == 0.02 and module.grad_clipper.eps == 1e-3
+
+    assert main(args) == 0
+    trained = load_any_net(tmp_path / "run" / "checkpoints" / "last.ckpt")
+    assert isinstance(trained, NFNet)
+    assert all(block.skip_gain.item() != 0 for block in trained.tower)  # it did train
+    exported = load_net(tmp_path / "run" / "nets" / "final.txt.gz")
+    planes = (torch.rand(4, 18, 19, 19) < 0.3).float()
+    with torch.no_grad():
+        (policy, value), (lz_policy, lz_value) = trained(planes), exported(planes)
+    assert (policy - lz_policy).abs().max() < 2e-5 and (value - lz_value).abs().max() < 2e-6

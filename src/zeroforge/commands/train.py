@@ -12,7 +12,7 @@ import sys
 
 EPILOG = """\
 config groups (pick one with GROUP=NAME):
-  network   2x16 6x64 10x128 15x192 20x256 40x256
+  network   2x16 6x64 10x128 15x192 20x256 40x256 nf6x64 nf10x128
   optim     sgd adamw ranger
   schedule  flat warmup step cosine_tail warmup_cosine
   init      default nodchip

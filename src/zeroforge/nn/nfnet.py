@@ -37,7 +37,9 @@ moment-matching of x_i + alpha*b is close (the latter predicts the variance fall
 the recursion itself, by a fixed-seed one-dimensional Monte Carlo over the distribution of x_i
 (`expected_block_stds`; 2^16 samples, ~0.5 % error, deterministic and cheap), for any
 activation. Since WS convs remove means, only Var(x_i) is needed to set beta_i. The last beta
-scales the stream into the heads' 1x1 convs.
+scales the stream into the heads' 1x1 convs. With SiLU the skip path itself is squashed at every
+block (silu(x) ~ 0.7 x for x ~ 1; a block is not the identity at init), so the stream's variance
+decays (to 0.13 after 20 blocks); the betas follow it, so conv1 still sees unit variance.
 
 Export (ReLU only). Every scale above is linear, and relu(c * y) = c * relu(y) for c > 0, so:
   stem conv:  W = gamma * W_hat,                 b = gamma * bias
@@ -193,7 +195,7 @@ class NFNet(nn.Module):
         out = _conv_rows(self.input, gamma, gamma)
         for block in self.tower:
             out += _conv_rows(block.conv1, gamma / block.beta, gamma)
-            skip = self.alpha * float(block.skip_gain)
+            skip = self.alpha * block.skip_gain.item()
             out += _conv_rows(block.conv2, skip, skip)
         head_scale = 1.0 / self.betas[-1]
         out += _conv_rows(self.policy_conv, head_scale, 1.0)

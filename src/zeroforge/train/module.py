@@ -1,6 +1,6 @@
 """The LightningModule of training: network, targets, loss, metrics, optimiser and LR schedule.
 
-`build_network(cfg.network)` is the one factory of networks (`kind: lz`, `norm: bn` today).
+`build_network(cfg.network)` is the one factory of networks (`kind: lz`, `norm: bn` or `nf`).
 The module takes the plain config sections it needs (network, optim, schedule, loss, init,
 max_steps, channels_last) as one dict, saved as its hyperparameters. Training targets are made
 in one method, `targets`, so a z/q blend or a teacher's outputs change that method only.
@@ -17,7 +17,7 @@ from torch import nn
 
 from zeroforge.nn.lznet import LZNet
 from zeroforge.train import losses
-from zeroforge.train.agc import AdaptiveGradClipper
+from zeroforge.train.agc import DEFAULT_EPS, DEFAULT_EXCLUDE, AdaptiveGradClipper
 from zeroforge.train.distill import Distillation, add_kd_terms
 from zeroforge.train.init import initialize
 from zeroforge.train.optim import build_optimizer
@@ -37,6 +37,11 @@ def build_network(cfg: Mapping[str, Any]) -> nn.Module:
             bn_momentum=float(cfg.get("bn_momentum", 0.01)),
             affine_gamma=bool(cfg.get("affine_gamma", False)),
         )
+    if kind == "lz" and norm == "nf":  # normalizer-free variant (nn/nfnet.py)
+        from zeroforge.nn.nfnet import NFNet
+
+        options = {k: cfg[k] for k in ("activation", "alpha") if k in cfg}
+        return NFNet(int(cfg["blocks"]), int(cfg["filters"]), **options)
     raise ValueError(f"network: kind={kind!r} norm={norm!r} is not a known network")
 
 
@@ -54,7 +59,10 @@ class LZTrainModule(pl.LightningModule):
         self.value_weight = float(loss_cfg.get("value_weight", 1.0))
         self.l2 = float(config["optim"].get("l2", losses.L2_DEFAULT))
         agc_clip = config["optim"].get("agc_clip")
-        self.grad_clipper = AdaptiveGradClipper(self.net, float(agc_clip)) if agc_clip else None
+        self.grad_clipper = AdaptiveGradClipper(
+            self.net, float(agc_clip), float(config["optim"].get("agc_eps", DEFAULT_EPS)),
+            config["optim"].get("agc_exclude", DEFAULT_EXCLUDE),
+        ) if agc_clip else None
         # The value target (z/q blend, train/targets.py) and teachers (train/distill.py; they are
         # kept out of this module's parameters and checkpoints).
         data_paths = config.get("data", {}).get("train")
