@@ -109,3 +109,23 @@ def test_stockfish_15_1_net(sf15_net_path, tmp_path):
         "sf15.nnue_unit_norms.png",
     ]
     assert "stack7.fc2.weights" in md
+
+
+def test_checkpoint_with_killed_channel(tmp_path):
+    import torch
+
+    from zeroforge.nn.checkpoint import save_checkpoint
+    from zeroforge.nn.lznet import LZNet, randomize_bn_stats
+
+    model = randomize_bn_stats(LZNet(blocks=1, filters=8), seed=1)
+    with torch.no_grad():
+        model.input.conv.weight[6] = 0
+        model.input.bn.bias[6] = -0.5  # engine conv bias = beta * std < 0
+        model.input.bn.running_mean[6] = 0.0
+    save_checkpoint(model, tmp_path / "net.ckpt")
+    out = tmp_path / "rep"
+    assert cli_main(["analyze", str(tmp_path / "net.ckpt"), "--out", str(out)]) == 0
+    (result,), _ = read_report(out)
+    assert result["description"] == "checkpoint, 1 blocks x 8 filters"
+    assert result["dead"]["layers"]["input"]["dead"] == [6]
+    assert result["tensors"]["tower.0.conv2.conv_w"]["shape"] == [8, 8, 3, 3]
