@@ -35,6 +35,7 @@ def test_lz_weights_with_ref(tmp_path):
     for name in result["figures"]:
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "a.txt.gz_input_filters_diff.png" in result["figures"]
+    assert "a.txt.gz_similarity_input.png" in result["figures"]
     assert "- input: dead 5" in md and "### Similarity" in md
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporaries left
 

@@ -129,7 +129,16 @@ def _similarity(net: LoadedNet, ref: LoadedNet, opts: Options) -> tuple[dict, li
             f"{net.label} vs {ref.label}: {result['unit']} correlation",
         )
         return _jsonable(result), [name]
-    return _jsonable(similarity.lz_similarity(net.lz, ref.lz)), []
+    result = similarity.lz_similarity(net.lz, ref.lz)
+    first = result["layers"]["input"]
+    name = f"{slug(net)}_similarity_input.png"
+    figures.correlation_figure(
+        first["corr"],
+        first["perm"],
+        opts.out / name,
+        f"{net.label} vs {ref.label}: input conv channel correlation",
+    )
+    return _jsonable(result), [name]
 
 
 def _jsonable(value):

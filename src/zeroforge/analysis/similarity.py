@@ -148,7 +148,8 @@ def lz_similarity(a: LZTensors, b: LZTensors) -> dict:
         raise ValueError(f"cannot compare {a.blocks}x{a.filters} with {b.blocks}x{b.filters} nets")
     ta, tb = a.tensors, b.tensors
     layers: dict[str, dict] = {}
-    layers["input"] = match(correlation(_rows(ta["input.conv_w"]), _rows(tb["input.conv_w"])))
+    corr = correlation(_rows(ta["input.conv_w"]), _rows(tb["input.conv_w"]))
+    layers["input"] = {**match(corr), "corr": corr}
     stream = layers["input"]["perm"]  # a's stream channel c is b's channel stream[c]
     for i in range(a.blocks):
         w1b = tb[f"tower.{i}.conv1.conv_w"][:, stream]
