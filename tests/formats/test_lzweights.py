@@ -255,3 +255,17 @@ def test_other_spacing_and_precision_still_reads(tmp_path, good_lines):
     weights = read_weights(path)
     for a, b in zip(rows, weights.rows, strict=True):
         assert np.allclose(a, b, rtol=1e-5)
+
+
+def test_channels_last_and_bfloat16_nets_export_the_same_rows():
+    import copy
+
+    net = small_net()
+    same = copy.deepcopy(net).to(memory_format=torch.channels_last)
+    assert not same.input.conv.weight.is_contiguous()
+    for a, b in zip(net_to_rows(net), net_to_rows(same), strict=True):
+        assert np.array_equal(a, b)
+    half = copy.deepcopy(net).to(torch.bfloat16)
+    rows = net_to_rows(half)
+    assert all(r.dtype == np.float32 for r in rows)
+    assert np.allclose(rows[0], net_to_rows(net)[0], rtol=1e-2, atol=1e-3)

@@ -16,4 +16,5 @@ class BenchResult:
 
 # Areas in the order `zeroforge bench` runs them; each is zeroforge.bench.<name>.
 AREAS: list[str] = [
+    "weights",
 ]

@@ -392,18 +392,20 @@ def _conv_bn_rows(block) -> list[np.ndarray]:
     mean = bn.running_mean.detach().double()
     gamma = bn.weight.detach().double()
     beta = bn.bias.detach().double()
-    weight = conv.weight.detach().double()
+    weight = conv.weight.detach()
     # torch: gamma * (y - mean) / std + beta. The engine computes (y' + b - mean') / std, which
     # is the same with y' = gamma * y (conv weights scaled), mean' = gamma * mean and
     # b = beta * std.
     std = (var + BN_EPS).sqrt()
-    weight = weight * gamma.view(-1, 1, 1, 1)
-    mean = mean * gamma
+    if not bool((gamma == 1).all()):
+        weight = weight.double() * gamma.view(-1, 1, 1, 1)
+        mean = mean * gamma
     return [_flat(weight), _flat(beta * std), _flat(mean), _flat(var)]
 
 
 def _flat(tensor) -> np.ndarray:
-    return tensor.detach().cpu().numpy().astype(np.float32).ravel()
+    """A float32 copy in logical (C) order, whatever the dtype or memory format."""
+    return np.ravel(tensor.detach().cpu().float().numpy()).astype(np.float32, copy=True)
 
 
 def net_to_rows(model) -> list[np.ndarray]:
@@ -454,9 +456,16 @@ def _load_conv_bn(block, w, b, mean, var) -> None:
 
 def rows_to_net(weights: LZWeights, **net_options):
     """A fresh `LZNet` (eval mode) holding `weights`; net_options go to the constructor."""
-    from zeroforge.nn.lznet import LZNet
+    import torch
 
-    model = LZNet(weights.blocks, weights.filters, **net_options)
+    from zeroforge.nn.lznet import LZBatchNorm, LZNet
+
+    with torch.device("meta"):  # no random init of tensors that are overwritten next
+        model = LZNet(weights.blocks, weights.filters, **net_options)
+    model = model.to_empty(device="cpu")
+    for module in model.modules():
+        if isinstance(module, LZBatchNorm):
+            module.num_batches_tracked.zero_()
     rows = iter(weights.rows)
 
     def take(n):
