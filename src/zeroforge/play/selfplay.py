@@ -43,10 +43,10 @@ from rich.text import Text
 from zeroforge.formats.chunks import read_chunk
 from zeroforge.formats.lzdebug import DEBUG_SUFFIX, read_debug
 from zeroforge.formats.sgf import GameRecord, write_game
-from zeroforge.go.geometry import PASS, vertex_to_move
+from zeroforge.go.geometry import PASS, move_to_vertex, vertex_to_move
 from zeroforge.play.engines import engine_path
 from zeroforge.play.gtp import EngineFailure, GTPEngine
-from zeroforge.play.scoring import score_game
+from zeroforge.play.scoring import SCORER_LEVEL, normalise_result, score_game, scorer_argv
 from zeroforge.play.specs import leelaz_argv
 
 SEED_STRIDE = 16  # game i, attempt a plays with seed base + i * SEED_STRIDE + a
@@ -67,10 +67,11 @@ class SelfplayOptions:
     visits: int | None = None
     threads: int = 1
     random_moves: int = 30  # -m: first moves sampled in proportion to visits (autogtp)
-    resign_pct: float = 1.0  # -r
+    resign_pct: int = 1  # -r, percent
     no_resign_fraction: float = 0.1  # games played with -r 0
     komi: float = DEFAULT_KOMI
     max_moves: int = 0  # 0: play until two passes or resignation
+    score_level: int = SCORER_LEVEL  # GNU Go level of final_score (its dead-stone reading)
     seed: int = 1
     max_attempts: int = 3
 
@@ -151,6 +152,20 @@ def play_moves(leelaz: GTPEngine, options: SelfplayOptions) -> tuple[list, str |
     return moves, None
 
 
+def score(moves: list[tuple[str, int]], options: SelfplayOptions) -> str:
+    """GNU Go's final_score after two passes. A game stopped at the move cap gets GNU Go's
+    quick estimate_score instead: final_score reads every group to death, which takes minutes
+    on the chaotic middle game of a weak net."""
+    if len(moves) >= 2 and moves[-1][1] == moves[-2][1] == PASS:
+        return score_game(moves, options.komi, level=options.score_level)
+    with GTPEngine(scorer_argv(options.score_level), name="gnugo estimator") as gnugo:
+        for command in ("boardsize 19", "clear_board", f"komi {options.komi}"):
+            gnugo.send(command)
+        for colour, move in moves:
+            gnugo.send(f"play {colour} {move_to_vertex(move)}")
+        return normalise_result(gnugo.send("estimate_score").split()[0])
+
+
 def play_game(options: SelfplayOptions, seed: int, workdir: Path) -> tuple[GameRecord, bool]:
     """Play one game and leave `train.0.gz` and `debug.0.gz` in workdir."""
     resign = resign_allowed(options, seed)
@@ -159,7 +174,7 @@ def play_game(options: SelfplayOptions, seed: int, workdir: Path) -> tuple[GameR
         if not moves:  # leelaz aborts on an empty dump (FACTS.md)
             raise SelfplayError(f"seed {seed}: the game ended before any move")
         if result is None:
-            result = score_game(moves, options.komi)
+            result = score(moves, options)
         winner = result[0].lower()
         if winner not in ("b", "w"):
             raise SelfplayError(f"seed {seed}: result {result!r} has no winner")
