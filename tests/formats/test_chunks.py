@@ -161,6 +161,9 @@ CORRUPT = {
     "policy infinite": (_policy_with(0, [b"1e999"] + ONE_HOT[1:]), 0, 18, "finite"),
     "policy sum": (_policy_with(1, [b"0.5"] + ONE_HOT[1:]), 1, 37, "sums to 0.5"),
     "policy all zero": (_policy_with(1, [b"0"] * 362), 1, 37, "sums to 0"),
+    "policy two spaces": (_with_line(17, b"1  " + b" ".join(ONE_HOT[1:])), 0, 18, "empty entry"),
+    "policy space at end": (_policy_with(2, ONE_HOT + [b""]), 2, 56, "empty entry"),
+    "policy tab": (_policy_with(1, [b"1\t0"] + ONE_HOT[2:]), 1, 37, "other than numbers"),
     "winner 0": (_with_line(18, b"0"), 0, 19, "winner"),
     "winner 2": (_with_line(57 - 1, b"2"), 2, 57, "winner"),
     "missing line": (b"\n".join(_lines()[:-1]) + b"\n", 2, 57, "file ends inside the record"),
@@ -287,6 +290,8 @@ def test_fuzz_reader_raises_only_chunk_error(tmp_path_factory, real_chunk, steps
         assert np.array_equal(strict.positions.planes, lenient.positions.planes)
     else:
         assert lenient.errors
+    # The vectorised check and the readable reference check (_explain) agree on every error.
+    assert not any("record failed validation" in message for message in lenient.errors)
     positions = lenient.positions
     assert positions.planes.shape[1:] == (16, 361)
     assert set(np.unique(positions.planes)) <= {0, 1}

@@ -16,5 +16,6 @@ class BenchResult:
 
 # Areas in the order `zeroforge bench` runs them; each is zeroforge.bench.<name>.
 AREAS: list[str] = [
+    "chunks",
     "weights",
 ]

@@ -68,8 +68,14 @@ def _symmetric_boards(boards: np.ndarray, symmetry: int) -> np.ndarray:
 
 def make_batch(records: Records, symmetries: np.ndarray | None) -> dict[str, torch.Tensor]:
     """Records of B positions (+ a symmetry per position, or None) -> the training batch:
-    planes uint8 [B,18,19,19], policy float32 [B,362], z float32 [B], and q if present."""
+    planes uint8 [B,18,19,19], policy float32 [B,362], z float32 [B], and q if present.
+
+    With symmetries the rows come out grouped by symmetry (each group is then one strided
+    copy); the order inside a batch carries no meaning."""
     n = len(records["winner"])
+    if symmetries is not None:
+        records = _take(records, np.argsort(symmetries, kind="stable"))
+        bounds = np.cumsum(np.bincount(symmetries, minlength=NUM_SYMMETRIES)).tolist()
     stones = np.unpackbits(records["planes"], axis=-1, count=NUM_POINTS)
     stones = stones.reshape(n, STORED_PLANES, BOARD_SIZE, BOARD_SIZE)
     planes = np.empty((n, INPUT_PLANES, BOARD_SIZE, BOARD_SIZE), dtype=np.uint8)
@@ -78,11 +84,10 @@ def make_batch(records: Records, symmetries: np.ndarray | None) -> dict[str, tor
         planes[:, :STORED_PLANES] = stones
     else:
         policy = np.empty_like(policy)
-        for s in range(NUM_SYMMETRIES):
-            rows = np.flatnonzero(symmetries == s)
-            if len(rows):
-                planes[rows, :STORED_PLANES] = _symmetric_boards(stones[rows], s)
-                policy[rows] = records["policy"][rows][:, GATHER[s]]
+        for s, (start, end) in enumerate(zip([0] + bounds[:-1], bounds, strict=True)):
+            if end > start:
+                planes[start:end, :STORED_PLANES] = _symmetric_boards(stones[start:end], s)
+                np.take(records["policy"][start:end], GATHER[s], axis=1, out=policy[start:end])
     white = (records["side_to_move"] == WHITE).astype(np.uint8)[:, None, None]
     planes[:, STORED_PLANES] = 1 - white
     planes[:, STORED_PLANES + 1] = white
@@ -235,7 +240,9 @@ class ChunkDataset(IterableDataset):
                 keep = rng.random(n) < self.sample_rate
             if not by_file:
                 keep &= np.arange(n) % shards == shard
-            if keep.any():
+            if keep.all():
+                yield records
+            elif keep.any():
                 yield _take(records, np.flatnonzero(keep))
 
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:

@@ -40,6 +40,7 @@ HEX_DIGITS = 90  # points 0..359, four per hex digit
 PLANE_LINE_LENGTH = HEX_DIGITS + 1  # plus `0`/`1` for point 360
 PACKED_BYTES = 46  # 45 bytes for points 0..359 + one byte holding point 360 in its top bit
 POLICY_SUM_TOLERANCE = 1e-3  # the issue's bound on |sum(policy) - 1|
+ENTRY_WINDOW = 16  # bytes searched at once for the end of a policy entry (`1.23457e-05`: 11)
 MAX_ERRORS = 5  # error messages kept by read_chunk(on_error="skip")
 INFLATE_BLOCK = 1 << 16  # compressed bytes fed to zlib at a time
 GZIP_LEVEL = 6
@@ -182,12 +183,15 @@ def _explain(lines: list[bytes]) -> tuple[int, str]:
     odd = sorted({chr(c) for c in policy_line if c != SPACE and not _POLICY_CHAR[c]})
     if odd:
         return POLICY_LINE, f"policy holds characters other than numbers: {odd[:5]}"
-    tokens = policy_line.split()
+    tokens = policy_line.split(b" ")
+    if b"" in tokens:
+        return POLICY_LINE, "policy has an empty entry (two spaces in a row, or one at an end)"
     if len(tokens) != NUM_MOVES:
         return POLICY_LINE, f"policy has {len(tokens)} numbers, expected {NUM_MOVES}"
     for k, token in enumerate(tokens):
         try:
-            value = float(token)
+            with np.errstate(over="ignore"):
+                value = np.float32(float(token))
         except ValueError:
             return POLICY_LINE, f"policy entry {k} is not a number: {_show(token)}"
         if not np.isfinite(value) or value < 0:
@@ -200,14 +204,17 @@ def _explain(lines: list[bytes]) -> tuple[int, str]:
     return 0, "record failed validation"  # not reached when both checks agree
 
 
-def _line_bounds(buf: np.ndarray, records: int) -> tuple[np.ndarray, np.ndarray]:
-    """[records,19] start offsets and end offsets (the newline) of each record's lines."""
-    ends = np.flatnonzero(buf == NEWLINE)[: records * LINES_PER_RECORD]
+def _line_bounds(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """[records,19] start offsets and end offsets (the newline) of each complete record's
+    lines, and the number of lines."""
+    ends = np.flatnonzero(buf == NEWLINE)
+    lines_total = len(ends)
+    ends = ends[: lines_total - lines_total % LINES_PER_RECORD]
     starts = np.empty_like(ends)
     starts[:1] = 0
     starts[1:] = ends[:-1] + 1
-    shape = (records, LINES_PER_RECORD)
-    return starts.reshape(shape), ends.reshape(shape)
+    shape = (-1, LINES_PER_RECORD)
+    return starts.reshape(shape), ends.reshape(shape), lines_total
 
 
 def _short_lines_ok(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -236,48 +243,49 @@ def _decode_planes(buf: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.
     return packed, ok
 
 
-def _parse_numbers(text: bytes, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Floats of `count` whitespace-separated tokens and which of them parsed."""
-    tokens = text.split()
+def _parse_numbers(tokens: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """float32 values of the tokens and which of them parsed."""
     try:
-        return np.array(tokens).astype(np.float64), np.ones(count, dtype=bool)
+        values, parsed = np.array(tokens).astype(np.float64), np.ones(len(tokens), dtype=bool)
     except ValueError:
-        values, parsed = np.zeros(count), np.ones(count, dtype=bool)
+        values, parsed = np.zeros(len(tokens)), np.ones(len(tokens), dtype=bool)
         for i, token in enumerate(tokens):  # error path only: find the bad tokens
             try:
                 values[i] = float(token)
             except ValueError:
                 parsed[i] = False
-        return values, parsed
+    with np.errstate(over="ignore"):  # beyond float32's range: inf, refused as not finite
+        return values.astype(np.float32), parsed
 
 
 def _decode_policy(policy_lines: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    """float32 [M,362] and [M] ok flags from M policy lines, converting only non-zero tokens."""
+    """float32 [M,362] and [M] ok flags from M policy lines.
+
+    Entries are separated by single spaces. Only entries holding a byte other than `0` are
+    located and converted (most entries are `0`), so the work over all bytes is a few passes.
+    """
     m = len(policy_lines)
     if m == 0:
         return np.zeros((0, NUM_MOVES), dtype=np.float32), np.zeros(0, dtype=bool)
     arr = np.frombuffer(b"\n".join(policy_lines) + b"\n", dtype=np.uint8)
-    sep = (arr == SPACE) | (arr == NEWLINE)
-    prev_sep = np.concatenate(([True], sep[:-1]))
-    next_sep = np.concatenate((sep[1:], [True]))
-    starts = ~sep & prev_sep
-    lone_zero = (arr == ZERO) & prev_sep & next_sep  # the token `0`
-    line_end = np.flatnonzero(arr == NEWLINE)
-    tokens_through = np.cumsum(starts, dtype=np.int32)
-    per_line = np.diff(tokens_through[line_end], prepend=0)
+    is_sep = (arr == SPACE) | (arr == NEWLINE)  # each entry ends at one of these
+    seps = np.cumsum(is_sep, dtype=np.int32)  # separators in arr[: i + 1]
+    line_end = np.cumsum(np.fromiter(map(len, policy_lines), np.int64, m) + 1) - 1
+    seps_through = seps[line_end]
+    per_line = np.diff(seps_through, prepend=0)  # entries per line
     ok = per_line == NUM_MOVES
-    bad_char = np.flatnonzero(~sep & ~_POLICY_CHAR[arr])
-    ok[np.searchsorted(line_end, bad_char)] = False
-    # Non-zero tokens: where each starts, its line and its index in the line.
-    nz_start = np.flatnonzero(starts & ~lone_zero)
-    token = tokens_through[nz_start] - 1
-    line = np.searchsorted(line_end, nz_start)
-    index = token - (tokens_through[line_end] - per_line)[line]
-    in_token = ~sep & ~lone_zero
-    keep = in_token | (sep & np.concatenate(([False], in_token[:-1])))  # tokens + a separator
-    values, parsed = _parse_numbers(arr[keep].tobytes(), len(nz_start))
-    bad_value = ~parsed | ~np.isfinite(values) | (values < 0)
-    ok[line[bad_value]] = False
+    prev_sep = np.concatenate(([True], is_sep[:-1]))
+    ok[np.searchsorted(line_end, np.flatnonzero(is_sep & prev_sep))] = False  # empty entries
+    # Bytes other than `0` and separators: in non-zero entries, or garbage.
+    busy = np.flatnonzero(~is_sep & (arr != ZERO))
+    ok[np.searchsorted(line_end, busy[~_POLICY_CHAR[arr[busy]]])] = False
+    zero = arr == ZERO
+    zero[:-1] &= is_sep[1:]  # `0` followed by a separator: a zero entry if it also starts one
+    first = np.flatnonzero(~is_sep & prev_sep & ~zero)  # first byte of each non-zero entry
+    line = np.searchsorted(line_end, first)
+    index = seps[first] - (seps_through - per_line)[line]
+    values, parsed = _parse_numbers(_entries(arr, is_sep, first))
+    ok[line[~parsed | ~np.isfinite(values) | (values < 0)]] = False
     use = ok[line] & (index < NUM_MOVES)
     policy = np.zeros((m, NUM_MOVES), dtype=np.float32)
     policy[line[use], index[use]] = values[use]
@@ -286,12 +294,26 @@ def _decode_policy(policy_lines: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     return policy, ok
 
 
+def _entries(arr: np.ndarray, is_sep: np.ndarray, first: np.ndarray) -> list[bytes]:
+    """The text of the entries starting at `first` (each runs to the next separator)."""
+    window = np.minimum(first[:, None] + np.arange(ENTRY_WINDOW), len(arr) - 1)
+    hits = is_sep[window]
+    end = first + hits.argmax(axis=1)
+    for i in np.flatnonzero(~hits.any(axis=1)).tolist():  # rare: an entry longer than the window
+        end[i] = first[i] + int(np.argmax(is_sep[first[i] :]))
+    size = end - first + 1  # with the separator after it
+    offsets = np.cumsum(size) - size
+    gather = np.arange(int(size.sum())) + np.repeat(first - offsets, size)
+    text = arr[gather]
+    text[is_sep[gather]] = SPACE
+    return text.tobytes().split(b" ")[:-1]
+
+
 def _decode(data: bytes, path, problem: str | None, on_error: str):
     """Packed planes, side, policy, winner of the good records, plus bad count and errors."""
     buf = np.frombuffer(data, dtype=np.uint8)
-    lines_total = data.count(b"\n")
-    records = lines_total // LINES_PER_RECORD
-    starts, ends = _line_bounds(buf, records)
+    starts, ends, lines_total = _line_bounds(buf)
+    records = len(starts)
     lengths = ends - starts
     ok = (lengths[:, :STORED_PLANES] == PLANE_LINE_LENGTH).all(axis=1)
     ok &= _short_lines_ok(buf, starts, lengths)
