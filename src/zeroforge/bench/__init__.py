@@ -18,4 +18,5 @@ class BenchResult:
 AREAS: list[str] = [
     "chunks",
     "weights",
+    "train",
 ]

@@ -1,0 +1,182 @@
+"""Benchmark area `train`: end-to-end `zeroforge train` samples/s beside a bare PyTorch loop.
+
+For each network and precision (fp32 and bf16 autocast, both channels_last) the same run times
+(1) a bare loop: the network, SGD with Nesterov momentum, policy cross-entropy + value MSE, on
+random tensors already in memory, and (2) `zeroforge train` itself, in this process, on chunk
+files: the data pipeline (one DataLoader worker parsing gzip chunks, shuffle buffer,
+symmetries), Lightning, the L2 term, EMA, TensorBoard and metrics.csv logging all included.
+Its rate comes from metrics.csv, leaving out the first logging interval (start-up). Achieved
+GFLOP/s (3x the forward FLOPs per sample) is set beside the forward GFLOP/s of one 3x3
+convolution (F->F, batch 256, 19x19) measured in the same run, the practical peak here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from zeroforge.bench import BenchResult
+from zeroforge.bench.chunks import _sample_files, _synthetic_files
+from zeroforge.go.geometry import NUM_MOVES, NUM_POINTS
+from zeroforge.go.planes import INPUT_PLANES
+from zeroforge.nn.lznet import VALUE_HIDDEN, LZNet
+from zeroforge.train import losses
+
+BATCH = 256
+TARGET_RATIO = 0.9  # issue 4: zeroforge train at >= 90 % of the bare loop
+PRECISIONS = {"fp32": "32", "bf16": "bf16-mixed"}
+# (network, timed steps of the bare loop, of zeroforge train, logging interval)
+FULL = [("6x64", 6, 12, 4), ("10x128", 4, 8, 2)]
+QUICK = [("6x64", 3, 6, 2)]
+QUICK_PRECISIONS = ("bf16",)
+
+
+def forward_flops(blocks: int, filters: int) -> float:
+    """Multiply-adds x 2 of one position's forward pass through an LZ network."""
+    conv3 = 2 * NUM_POINTS * 9
+    flops = conv3 * INPUT_PLANES * filters + 2 * blocks * conv3 * filters * filters
+    flops += 2 * NUM_POINTS * filters * 3  # the heads' 1x1 convolutions (2 + 1 channels)
+    flops += 2 * (2 * NUM_POINTS * NUM_MOVES + NUM_POINTS * VALUE_HIDDEN + VALUE_HIDDEN)
+    return float(flops)
+
+
+def _autocast(bf16: bool):
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
+
+
+def conv_peak_gflops(filters: int, bf16: bool, repeats: int = 3) -> float:
+    """Forward GFLOP/s of one 3x3 conv filters->filters on a channels_last batch of 256."""
+    conv = torch.nn.Conv2d(filters, filters, 3, padding=1, bias=False)
+    conv = conv.to(memory_format=torch.channels_last)
+    x = torch.rand(BATCH, filters, 19, 19).contiguous(memory_format=torch.channels_last)
+    with torch.no_grad(), _autocast(bf16):
+        conv(x)
+        start = time.perf_counter()
+        for _ in range(repeats):
+            conv(x)
+        seconds = (time.perf_counter() - start) / repeats
+    return 2 * BATCH * NUM_POINTS * 9 * filters * filters / seconds / 1e9
+
+
+def bare_samples_per_s(blocks: int, filters: int, bf16: bool, steps: int) -> float:
+    """The reference: a plain training loop on random tensors, 1 warm-up step."""
+    torch.manual_seed(0)
+    net = LZNet(blocks, filters).to(memory_format=torch.channels_last)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, nesterov=True)
+    planes = (torch.rand(BATCH, INPUT_PLANES, 19, 19) < 0.2).float()
+    planes = planes.contiguous(memory_format=torch.channels_last)
+    policy = torch.softmax(torch.randn(BATCH, NUM_MOVES), dim=1)
+    z = torch.randint(0, 2, (BATCH,)).float() * 2 - 1
+    for step in range(steps + 1):
+        if step == 1:
+            start = time.perf_counter()
+        with _autocast(bf16):
+            logits, value = net(planes)
+        loss = losses.policy_cross_entropy(logits, policy) + losses.value_mse(value, z)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    return steps * BATCH / (time.perf_counter() - start)
+
+
+def train_samples_per_s(
+    net: str, precision: str, steps: int, log_every: int, data: list[str], out_dir: Path
+) -> float:
+    """`zeroforge train` for `log_every + steps` steps; the rate over the last `steps`."""
+    from zeroforge.commands.train import main
+
+    args = [
+        f"network={net}",
+        f"data.train=[{','.join(data)}]",
+        f"data.batch_size={BATCH}",
+        "data.sample_rate=1.0",
+        "data.shuffle_buffer=4096",
+        "data.workers=1",
+        "data.val_fraction=0",
+        f"train.precision={precision}",
+        "train.channels_last=true",
+        f"train.max_steps={log_every + steps}",
+        f"train.log_every={log_every}",
+        "train.val_every=0",
+        "train.checkpoint_every=0",
+        "train.export_every=0",
+        "train.progress=false",
+        f"out_dir={out_dir}",
+    ]
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        if main(args) != 0:
+            raise RuntimeError(f"zeroforge train {' '.join(args)} failed")
+    with open(out_dir / "metrics.csv") as handle:
+        rates = [float(r["samples_per_s"]) for r in csv.DictReader(handle) if r["samples_per_s"]]
+    timed = rates[1:]  # the first interval includes start-up
+    return len(timed) / sum(1.0 / r for r in timed)  # equal sample counts: harmonic mean
+
+
+def run(quick: bool) -> BenchResult:
+    plan = QUICK if quick else FULL
+    precisions = QUICK_PRECISIONS if quick else tuple(PRECISIONS)
+    folder = Path(tempfile.mkdtemp(prefix="zfbenchtrain", dir="/tmp"))
+    try:
+        data = _sample_files() or _synthetic_files(str(folder), files=4, per_file=1000)
+        results = []
+        for net, bare_steps, train_steps, log_every in plan:
+            blocks, filters = (int(v) for v in net.split("x"))
+            for name in precisions:
+                bf16 = name == "bf16"
+                peak = conv_peak_gflops(filters, bf16)
+                bare = bare_samples_per_s(blocks, filters, bf16, bare_steps)
+                out_dir = folder / f"run-{net}-{name}"
+                train = train_samples_per_s(
+                    net, PRECISIONS[name], train_steps, log_every, data, out_dir
+                )
+                results.append((net, name, bare, train, peak, forward_flops(blocks, filters)))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    figures: dict[str, float] = {}
+    for net, name, bare, train, peak, _ in results:
+        figures[f"bare_{net}_{name}_samples_per_s"] = bare
+        figures[f"train_{net}_{name}_samples_per_s"] = train
+        figures[f"train_{net}_{name}_vs_bare_ratio"] = train / bare
+        figures[f"conv3x3_{net.split('x')[1]}_{name}_forward_gflops"] = peak
+    return BenchResult(figures, _markdown(results, quick, bool(_sample_files())))
+
+
+def _markdown(results, quick: bool, sample: bool) -> str:
+    lines = [
+        "## Training throughput (`train`)",
+        "",
+        f"Batch {BATCH}, channels_last, {torch.get_num_threads()} torch threads; data: "
+        + ("data/sample" if sample else "synthetic chunks (data/sample missing)")
+        + ", one DataLoader worker. Bare = plain PyTorch loop on random tensors in memory; "
+        "train = `zeroforge train` end to end (data pipeline, Lightning, L2, EMA, logging). "
+        "GFLOP/s = 3 x forward FLOPs x samples/s; peak = forward of one 3x3 conv F->F in the "
+        f"same run. Target: train >= {TARGET_RATIO:.0%} of bare.",
+        "",
+        "| net | precision | bare samples/s | train samples/s | train/bare | train GFLOP/s "
+        "| bare GFLOP/s | conv peak GFLOP/s | train % of peak |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for net, name, bare, train, peak, flops in results:
+        train_gf, bare_gf = 3 * flops * train / 1e9, 3 * flops * bare / 1e9
+        lines.append(
+            f"| {net} | {name} | {bare:.1f} | {train:.1f} | {train / bare:.2f} | "
+            f"{train_gf:.0f} | {bare_gf:.0f} | {peak:.0f} | {train_gf / peak:.0%} |"
+        )
+    bf16 = {n: t for n, p, _, t, _, _ in results if p == "bf16"}
+    fp32 = {n: t for n, p, _, t, _, _ in results if p == "fp32"}
+    for net in sorted(set(bf16) & set(fp32)):
+        lines.append(f"\n{net}: bf16 trains {bf16[net] / fp32[net]:.1f}x as fast as fp32.")
+    command = "zeroforge bench --only train" + (" --quick" if quick else "")
+    lines += [
+        "",
+        f"Reproduce: `{command}`. Other jobs on this 2-core machine move absolute "
+        "numbers by up to 2x; the ratios are taken within one run.",
+    ]
+    return "\n".join(lines) + "\n"
