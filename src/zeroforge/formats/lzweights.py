@@ -273,7 +273,9 @@ def _digit_table(drop_trailing_zeros: bool) -> np.ndarray:
     return table
 
 
-_DIGITS = np.stack([_digit_table(False), _digit_table(True)])  # [keep zeros?, number, 4]
+# 4 digits packed in a uint32 (little-endian bytes): [0, 10000) keeps trailing zeros,
+# [10000, 20000) drops them
+_WORDS = np.concatenate([_digit_table(False), _digit_table(True)]).view("<u4").ravel()
 _MIN_EXP, _MAX_EXP = -46, 39  # decimal exponents of float32 values (subnormals included)
 
 
@@ -286,13 +288,11 @@ def _exponent_table() -> np.ndarray:
     return table
 
 
-_EXPONENTS = _exponent_table()
+_EXPONENT_WORDS = _exponent_table().view("<u4").ravel()
 _POW10 = 10.0 ** np.arange(_MIN_EXP, _MAX_EXP + 2)  # float64; index e - _MIN_EXP
 _SCALE = 10.0 ** (SIGNIFICANT_DIGITS - 1 - np.arange(_MIN_EXP, _MAX_EXP + 1))
-_FIELD = 16  # sign, digit, '.', 8 digits, exponent (4), separator
 # floor(k * log10(2)) == (k * 78913) >> 18 for every binary exponent k of a float32
 _LOG10_2_NUM, _LOG10_2_SHIFT = 78913, 18
-_CHAR = {c: np.uint8(ord(c)) for c in "-0. "}
 
 
 def _decimal_parts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -313,23 +313,29 @@ def _decimal_parts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def format_row(values: np.ndarray) -> bytes:
     """Space-separated 9-significant-digit text of a float32 row (no newline), shortest
-    spelling of that: trailing zeros dropped, no exponent for 1 <= |x| < 10."""
+    spelling of that: trailing zeros dropped, no exponent for 1 <= |x| < 10.
+
+    Each number is laid out in 16 bytes, as four little-endian uint32 words:
+    [separator, sign, first digit, '.'] [4 digits] [4 digits] [`e`, `-`, 2 exponent digits];
+    unused bytes are 0 and dropped at the end, as is the leading separator.
+    """
     values = np.ascontiguousarray(values, dtype=np.float32).ravel()
     mantissa, exponent = _decimal_parts(values)
     first = mantissa // np.int32(10**8)
     rest = mantissa - first * np.int32(10**8)
     middle = rest // np.int32(10**4)
     last = rest - middle * np.int32(10**4)
-    out = np.empty((values.size, _FIELD), np.uint8)  # 0 bytes are dropped at the end
-    out[:, 0] = np.signbit(values) * _CHAR["-"]
-    out[:, 1] = first.astype(np.uint8) + _CHAR["0"]
-    out[:, 2] = (rest != 0) * _CHAR["."]
-    out[:, 3:7] = _DIGITS[(last == 0).view(np.uint8), middle]
-    out[:, 7:11] = _DIGITS[1, last]
-    out[:, 11:15] = _EXPONENTS[exponent - _MIN_EXP]
-    out[:, 15] = _CHAR[" "]
-    flat = out.ravel()
-    return np.compress(flat != 0, flat)[:-1].tobytes()
+    head = (first.astype(np.uint32) + np.uint32(ord("0"))) << np.uint32(16)
+    head |= np.signbit(values).view(np.uint8).astype(np.uint32) * np.uint32(ord("-") << 8)
+    head |= (rest != 0).view(np.uint8).astype(np.uint32) * np.uint32(ord(".") << 24)
+    head |= np.uint32(ord(" "))
+    out = np.empty((values.size, 4), "<u4")
+    out[:, 0] = head
+    out[:, 1] = _WORDS[middle + (last == 0) * np.int32(10**4)]  # trailing zeros dropped if last
+    out[:, 2] = _WORDS[last + np.int32(10**4)]
+    out[:, 3] = _EXPONENT_WORDS[exponent - _MIN_EXP]
+    flat = out.view(np.uint8).ravel()
+    return np.compress(flat != 0, flat)[1:].tobytes()
 
 
 def _validate_rows(rows: list[np.ndarray]) -> None:
