@@ -242,3 +242,40 @@ def test_bad_configs_name_their_key():
         LZTrainModule(config(value={"q_ratio": 0.5, "q_source": "teacher"})).train().compute_losses(
             batch_of(2)
         )
+
+
+@pytest.mark.slow
+def test_train_command_with_a_teacher_and_with_q_missing(tmp_path, random_positions, capsys):
+    from zeroforge.commands.train import main
+    from zeroforge.formats.chunks import write_chunk
+
+    chunk = tmp_path / "data" / "train.0.gz"
+    chunk.parent.mkdir()
+    write_chunk(chunk, random_positions(64))
+    teacher = tmp_path / "teacher.txt.gz"
+    export_net(teacher_net(), teacher)
+    common = [
+        "network=2x16",
+        f"data.train={chunk}",
+        "data.val_fraction=0",
+        "data.sample_rate=1.0",
+        "data.batch_size=16",
+        "data.shuffle_buffer=64",
+        "data.workers=0",
+        "train.max_steps=3",
+        "train.threads=1",
+        "train.progress=false",
+        "train.log_every=1",
+        "averaging=none",
+    ]
+    kd = [f"kd.teachers=[{teacher}]", "kd.alpha=0.5", "kd.temperature=2"]
+    assert main([*common, *kd, f"out_dir={tmp_path / 'kd'}"]) == 0
+    metrics = (tmp_path / "kd" / "metrics.csv").read_text().splitlines()
+    header, last = metrics[0].split(","), metrics[-1].split(",")
+    assert float(last[header.index("kd_alpha")]) == 0.5 and last[header.index("kd_loss")]
+    checkpoint = torch.load(tmp_path / "kd" / "checkpoints" / "last.ckpt", weights_only=True)
+    assert all(key.startswith("net.") for key in checkpoint["state_dict"])
+
+    assert main([*common, "value.q_ratio=0.5", f"out_dir={tmp_path / 'q'}"]) == 1
+    error = capsys.readouterr().err
+    assert "value.q_ratio" in error and str(chunk) in error
