@@ -1,0 +1,41 @@
+import json
+
+from zeroforge.bench import AREAS, BenchResult
+from zeroforge.cli import main
+from zeroforge.commands.bench import DOC_HEADER, section, update_doc
+
+
+def test_sections_are_replaced_in_place_and_others_kept(tmp_path):
+    doc = tmp_path / "PERFORMANCE.md"
+    update_doc(
+        doc,
+        {
+            "alpha": section("alpha", BenchResult({}, "A1"), quick=True),
+            "beta": section("beta", BenchResult({}, "B1"), quick=True),
+        },
+    )
+    text = doc.read_text()
+    assert text.startswith(DOC_HEADER) and text.index("A1") < text.index("B1")
+    update_doc(doc, {"alpha": section("alpha", BenchResult({}, "A2"), quick=False)})
+    text = doc.read_text()
+    assert "A1" not in text and "A2" in text and "B1" in text
+    assert text.count("<!-- bench:alpha -->") == 1 and text.index("A2") < text.index("B1")
+    assert "full run" in text and "cores" in text  # the machine it was measured on
+
+
+def test_bench_chunks_quick_json(tmp_path, capsys):
+    assert "chunks" in AREAS
+    doc = tmp_path / "perf.md"
+    code = main(["bench", "--quick", "--only", "chunks", "--json", "--doc", str(doc)])
+    figures = json.loads(capsys.readouterr().out)
+    assert code == 0
+    for name in (
+        "text_chunks_pos_per_s_per_core",
+        "naive_parser_pos_per_s_per_core",
+        "text_chunks_vs_naive_ratio",
+    ):
+        assert figures[name] > 0
+    ratio = figures["text_chunks_pos_per_s_per_core"] / figures["naive_parser_pos_per_s_per_core"]
+    assert abs(figures["text_chunks_vs_naive_ratio"] - ratio) < 1e-9
+    text = doc.read_text()
+    assert "<!-- bench:chunks -->" in text and "zeroforge bench --only chunks" in text
