@@ -81,7 +81,7 @@ def test_two_game_selfplay(tmp_path, lz_weights, max_moves):
     assert len(stats.games) == 2 and not stats.crashes
     for game in stats.games:
         assert check_game_files(out, game.name) == game.records
-        pct = read_debug(out / "debug" / f"{game.name}.debug.gz").resign_pct
+        pct = read_debug(out / "debug" / f"{game.name}.debug").resign_pct
         assert pct == (1 if game.resign_allowed else 0)
     leftovers = [p for p in out.rglob("*") if p.name.startswith(".")]
     assert not leftovers

@@ -1,6 +1,7 @@
 """`zeroforge data SUBCOMMAND`: look at training data.
 
     zeroforge data inspect PATH... [--json] [--skip-bad]
+    zeroforge data pack IN... OUT_DIR     (chunks + their q -> binary shards: commands.pack)
 
 `inspect` reads every file (files, directories or globs), validates every record and reports
 files, positions, bad records (the first few errors in words), side-to-move and winner balance,
@@ -19,6 +20,7 @@ import numpy as np
 
 from zeroforge.data.files import Records, expand_paths, file_kind
 from zeroforge.formats.chunks import ChunkError
+from zeroforge.formats.shards import ShardError
 
 MAX_REPORTED_ERRORS = 5
 
@@ -77,7 +79,7 @@ def summarise(files: list[str]) -> DataSummary:
     for path in files:
         try:
             records, bad, errors = file_kind(path).read(path, "skip")
-        except ChunkError as error:  # only what skipping cannot help: an unreadable file
+        except (ChunkError, ShardError) as error:  # what skipping cannot help: unreadable file
             summary.unreadable_files += 1
             summary.note_errors([str(error)])
             continue
@@ -147,7 +149,16 @@ def inspect(argv: list[str]) -> int:
     return 1 if not report["positions"] else 0
 
 
-SUBCOMMANDS = {"inspect": (inspect, "validate and summarise training data")}
+def pack(argv: list[str]) -> int:
+    from zeroforge.commands.pack import main as pack_main
+
+    return pack_main(argv)
+
+
+SUBCOMMANDS = {
+    "inspect": (inspect, "validate and summarise training data"),
+    "pack": (pack, "convert chunks (+ their q) into binary shards"),
+}
 
 
 def main(argv: list[str]) -> int:

@@ -1,7 +1,7 @@
 """`zeroforge selfplay --weights NET --games N --workers K --out DIR`: leelaz self-play data.
 
-Each game appears in DIR atomically: `chunks/NAME.gz` (training records), `debug/NAME.debug.gz`
-(search values q), `sgf/NAME.sgf`; point a trainer at DIR/chunks, or pack the directory into
+Each game appears in DIR atomically: `chunks/NAME.gz` (training records), `debug/NAME.debug`
+(search values q, gzip), `sgf/NAME.sgf`; point a trainer at DIR/chunks, or pack the directory into
 shards with q (`zeroforge data pack DIR OUT`). See `zeroforge.play.selfplay`.
 """
 

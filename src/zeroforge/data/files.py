@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from zeroforge.formats.chunks import read_chunk_packed
+from zeroforge.formats.shards import SUFFIX as SHARD_SUFFIX
+from zeroforge.formats.shards import read_shard_records
 
 Records = dict[str, np.ndarray]
 Reader = Callable[[str, str], tuple[Records, int, list[str]]]
@@ -42,7 +44,10 @@ def read_text_chunk(path: str, on_error: str = "skip") -> tuple[Records, int, li
     return records, bad, errors
 
 
-FILE_KINDS: list[FileKind] = [FileKind("chunk", (".gz",), read_text_chunk)]
+FILE_KINDS: list[FileKind] = [
+    FileKind("shard", (SHARD_SUFFIX,), read_shard_records),  # formats.shards, with q
+    FileKind("chunk", (".gz",), read_text_chunk),
+]
 
 
 def register_reader(name: str, suffixes: tuple[str, ...], read: Reader) -> None:

@@ -10,8 +10,8 @@ One line per training record of the matching `dump_training` chunk, in the same 
 are in [0, 1] for the side to move: net_winrate is the raw network value, root_uct_winrate the
 search value q of the root. Training targets use them as 2w - 1 in [-1, 1].
 
-Self-play writes the chunk as `DIR/chunks/NAME.gz` and this file as `DIR/debug/NAME.debug.gz`
-(`debug_path_for`), so a directory of chunks holds only chunks.
+Self-play writes the chunk as `DIR/chunks/NAME.gz` and this file as `DIR/debug/NAME.debug`
+(`debug_path_for`): gzip, but not named `.gz`, so a scan of DIR for chunks never picks it up.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import numpy as np
 
 DEBUG_VERSION = "2"  # first line of the file (Training::dump_debug)
 DEBUG_DIR, CHUNK_DIR = "debug", "chunks"
-DEBUG_SUFFIX = ".debug.gz"
+DEBUG_SUFFIX = ".debug"  # gzip text, named so a scan for chunks (*.gz) skips it
 
 
 class DebugFileError(ValueError):

@@ -8,7 +8,7 @@ dead stones). Then leelaz dumps the records (`dump_training`) and search values
 (`dump_debug`) into a private temporary directory, and the game is published into OUT:
 
     OUT/sgf/NAME.sgf           the game record
-    OUT/debug/NAME.debug.gz    dump_debug (formats.lzdebug): q per record
+    OUT/debug/NAME.debug       dump_debug, gzip (formats.lzdebug): q per record
     OUT/chunks/NAME.gz         dump_training (formats.chunks)
 
 each by an atomic rename, the chunk last, so a trainer reading OUT/chunks never sees a partial

@@ -1,0 +1,298 @@
+"""Packed binary shards: training positions as fixed-size records, with optional search values.
+
+Leela Zero's text chunks have no room for the search value q and cost a parse per read; a shard
+is read with one `np.frombuffer` (or `np.memmap`) and no parsing. Layout, little-endian:
+
+    offset  size  field
+    0       8     MAGIC b"ZFSHARD\\0"
+    8       4     uint32 format VERSION (1)
+    12      4     uint32 header size H: bytes before the first record (a multiple of 64)
+    16      4     uint32 record size R (bytes)
+    20      8     uint64 record count N
+    28      4     uint32 length L of the field table
+    32      L     field table: ASCII JSON list of [name, numpy dtype string, shape]
+    32+L    ...   zero padding up to H
+    H       N*R   records: the numpy structured dtype of the field table, packed, in order
+
+The file size must be exactly H + N*R. Fields, in the order written:
+
+    planes        u1   [16,46]  the 16 stored planes, each bit-packed with np.packbits
+                                (MSB first, point 360 alone in byte 45), as chunks.pack_planes
+    side_to_move  u1   []       0 black, 1 white
+    winner        i1   []       +1 if the side to move won, else -1
+    policy        f2 or f4 [362] visit fractions, index row*19+col, 361 = pass
+    q             f4   []       optional: search value of the root, side to move, in [-1, 1]
+    net_value     f4   []       optional: raw network value, side to move, in [-1, 1]
+
+Why float16 for the policy by default: a self-play policy is a dense-ish vector of visit
+fractions (hundreds of non-zero entries at 1,600 visits), so a sparse layout would need
+variable-size records; float16 halves the largest field (724 instead of 1,448 bytes: 1,470
+byte records instead of 2,194) at a relative rounding error below 2^-11 = 4.9e-4 per entry,
+far below the sampling noise of visit counts and within the 1e-3 bound on a row's sum that
+`formats.chunks` checks. `--policy-dtype float32` keeps chunk values bit for bit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from zeroforge.formats.chunks import Positions, pack_planes, unpack_planes
+from zeroforge.go.geometry import NUM_MOVES, NUM_POINTS
+from zeroforge.go.planes import STORED_PLANES
+
+MAGIC = b"ZFSHARD\x00"
+VERSION = 1
+HEADER_ALIGN = 64
+FIXED_HEADER = struct.Struct("<8sIIIQI")  # magic, version, header size, record size, N, L
+PACKED_PLANE_BYTES = (NUM_POINTS + 7) // 8  # 46
+SUFFIX = ".zfs"
+POLICY_DTYPES = {"float16": "<f2", "float32": "<f4"}
+OPTIONAL_FIELDS = ("q", "net_value")
+# name -> (allowed dtype strings, shape); the order is the order in a record
+FIELD_SPECS: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {
+    "planes": (("|u1",), (STORED_PLANES, PACKED_PLANE_BYTES)),
+    "side_to_move": (("|u1",), ()),
+    "winner": (("|i1",), ()),
+    "policy": (tuple(POLICY_DTYPES.values()), (NUM_MOVES,)),
+    "q": (("<f4",), ()),
+    "net_value": (("<f4",), ()),
+}
+
+
+class ShardError(ValueError):
+    """A shard file that cannot be read; the message names the file (and record)."""
+
+
+@dataclass
+class Shard:
+    positions: Positions
+    q: np.ndarray | None = None  # float32 [N] in [-1, 1]
+    net_value: np.ndarray | None = None  # float32 [N] in [-1, 1]
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+
+def record_dtype(policy_dtype: str = "float16", optional: tuple[str, ...] = ()) -> np.dtype:
+    """The structured dtype of one record with the given optional fields."""
+    unknown = set(optional) - set(OPTIONAL_FIELDS)
+    if unknown or policy_dtype not in POLICY_DTYPES:
+        raise ValueError(
+            f"unknown optional fields {sorted(unknown)} or policy dtype "
+            f"{policy_dtype!r} (float16 or float32)"
+        )
+    fields = []
+    for name, (dtypes, shape) in FIELD_SPECS.items():
+        if name in OPTIONAL_FIELDS and name not in optional:
+            continue
+        dtype = POLICY_DTYPES[policy_dtype] if name == "policy" else dtypes[0]
+        fields.append((name, dtype, shape))
+    return np.dtype(fields)
+
+
+def _field_table(dtype: np.dtype) -> bytes:
+    table = [[name, dtype[name].base.str, list(dtype[name].shape)] for name in dtype.names]
+    return json.dumps(table, separators=(",", ":")).encode("ascii")
+
+
+def encode_header(dtype: np.dtype, count: int) -> bytes:
+    table = _field_table(dtype)
+    size = FIXED_HEADER.size + len(table)
+    size += -size % HEADER_ALIGN
+    fixed = FIXED_HEADER.pack(MAGIC, VERSION, size, dtype.itemsize, count, len(table))
+    return (fixed + table).ljust(size, b"\0")
+
+
+def to_records(shard: Shard, policy_dtype: str = "float16") -> np.ndarray:
+    """Positions (+ q, net value) -> structured record array."""
+    positions = shard.positions
+    optional = tuple(n for n in OPTIONAL_FIELDS if getattr(shard, n) is not None)
+    records = np.zeros(len(positions), dtype=record_dtype(policy_dtype, optional))
+    records["planes"] = pack_planes(positions.planes)
+    records["side_to_move"] = positions.side_to_move
+    records["winner"] = positions.winner
+    records["policy"] = positions.policy
+    for name in optional:
+        values = np.asarray(getattr(shard, name), dtype=np.float32)
+        if values.shape != (len(positions),):
+            raise ValueError(f"{name} has shape {list(values.shape)}, expected [{len(positions)}]")
+        if not (np.abs(values) <= 1).all():
+            raise ValueError(f"{name} must lie in [-1, 1]")
+        records[name] = values
+    return records
+
+
+def write_shard(path: str | os.PathLike, shard: Shard, policy_dtype: str = "float16") -> None:
+    """Write a shard atomically (temporary file beside it, then rename)."""
+    write_records(path, to_records(shard, policy_dtype))
+
+
+def write_records(path: str | os.PathLike, records: np.ndarray) -> None:
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(encode_header(records.dtype, len(records)))
+            handle.write(np.ascontiguousarray(records).tobytes())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _parse_header(path: Path, head: bytes, file_size: int) -> tuple[np.dtype, int, int, str]:
+    """(record dtype, header size, whole records present, problem or "") after checking the
+    header against the file; a size mismatch is the problem, not an exception, so a reader
+    that skips damage can still use the whole records of a cut-short file."""
+    if len(head) < FIXED_HEADER.size or head[:8] != MAGIC:
+        raise ShardError(f"{path}: not a zeroforge shard (bad magic)")
+    _, version, header_size, record_size, count, table_len = FIXED_HEADER.unpack_from(head)
+    if version != VERSION:
+        raise ShardError(f"{path}: shard format version {version}, this reader knows {VERSION}")
+    if FIXED_HEADER.size + table_len > min(header_size, len(head)):
+        raise ShardError(f"{path}: header truncated or field table larger than the header")
+    dtype = _table_dtype(path, head[FIXED_HEADER.size : FIXED_HEADER.size + table_len])
+    if dtype.itemsize != record_size:
+        raise ShardError(
+            f"{path}: header says {record_size}-byte records, fields make {dtype.itemsize}"
+        )
+    expected = header_size + count * record_size
+    if file_size == expected:
+        return dtype, header_size, count, ""
+    whole = min(count, max(0, file_size - header_size) // record_size)
+    problem = (
+        f"{path}: {file_size} bytes, expected {expected} for {count} records "
+        f"(truncated or padded; {whole} whole records present)"
+    )
+    return dtype, header_size, whole, problem
+
+
+def _table_dtype(path: Path, table: bytes) -> np.dtype:
+    try:
+        fields = [(str(name), str(dt), tuple(shape)) for name, dt, shape in json.loads(table)]
+    except (ValueError, TypeError) as exc:
+        raise ShardError(f"{path}: unreadable field table ({exc})") from None
+    names = [f[0] for f in fields]
+    required = [n for n in FIELD_SPECS if n not in OPTIONAL_FIELDS]
+    if not set(required) <= set(names) or len(set(names)) != len(names):
+        raise ShardError(f"{path}: fields {names} lack one of {required} or repeat a name")
+    for name, dt, shape in fields:
+        if (
+            name not in FIELD_SPECS
+            or dt not in FIELD_SPECS[name][0]
+            or shape != FIELD_SPECS[name][1]
+        ):
+            raise ShardError(
+                f"{path}: field {name!r} {dt} {list(shape)} is not one this reader knows"
+            )
+    return np.dtype(fields)
+
+
+def read_records(path: str | os.PathLike, mmap: bool = False) -> np.ndarray:
+    """The structured record array of a shard (a read-only memory map with mmap=True).
+    Raises ShardError naming the file for a bad header or a truncated file."""
+    records, problem = _read_records(Path(path), mmap)
+    if problem:
+        raise ShardError(problem)
+    return records
+
+
+def _read_records(path: Path, mmap: bool) -> tuple[np.ndarray, str]:
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+            header_size = _parse_header(path, head, size)[1]
+            if header_size > len(head):
+                head += handle.read(header_size - len(head))
+            dtype, header_size, count, problem = _parse_header(path, head, size)
+            if count == 0:
+                return np.zeros(0, dtype=dtype), problem
+            if mmap:
+                shape = (count,)
+                return np.memmap(
+                    path, dtype=dtype, mode="r", offset=header_size, shape=shape
+                ), problem
+            handle.seek(header_size)
+            data = handle.read(count * dtype.itemsize)
+    except OSError as exc:
+        raise ShardError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return np.frombuffer(data, dtype=dtype, count=count), problem
+
+
+def bad_records(records: np.ndarray) -> np.ndarray:
+    """bool [N]: records whose side to move, winner, policy or q/net value is out of range."""
+    bad = ~np.isin(records["side_to_move"], (0, 1)) | ~np.isin(records["winner"], (-1, 1))
+    policy = records["policy"]
+    bad |= ~np.isfinite(policy).all(axis=1) | (policy < 0).any(axis=1)
+    for name in OPTIONAL_FIELDS:
+        if name in records.dtype.names:
+            bad |= ~(np.abs(records[name]) <= 1)
+    return bad
+
+
+def check_records(path: str | os.PathLike, records: np.ndarray) -> None:
+    """ShardError naming the file and the first bad record, if any."""
+    bad = bad_records(records)
+    if bad.any():
+        raise ShardError(
+            f"{path}: record {int(np.argmax(bad))}: side to move, winner, policy or q out of range"
+        )
+
+
+def records_to_shard(records: np.ndarray) -> Shard:
+    """Structured records -> Positions (planes unpacked, policy float32) and optional values."""
+    positions = Positions(
+        planes=unpack_planes(records["planes"]),
+        side_to_move=records["side_to_move"].copy(),
+        policy=records["policy"].astype(np.float32),
+        winner=records["winner"].copy(),
+    )
+    names = records.dtype.names
+    optional = {n: records[n].astype(np.float32) if n in names else None for n in OPTIONAL_FIELDS}
+    return Shard(positions, **optional)
+
+
+def read_shard(path: str | os.PathLike) -> Shard:
+    records = read_records(path)
+    check_records(path, records)
+    return records_to_shard(records)
+
+
+def shard_fields(path: str | os.PathLike) -> tuple[str, ...]:
+    """The field names of a shard (reads the header only)."""
+    return read_records(path, mmap=True).dtype.names
+
+
+def read_shard_records(path: str | os.PathLike, on_error: str = "raise"):
+    """The dataset's reader (`data.files`): ({"planes" packed [N,16,46], "side_to_move",
+    "policy" float32, "winner", and "q" when the shard has it}, bad_records, error_messages).
+    With on_error="skip", bad records and the tail of a cut-short file are dropped and counted;
+    an unreadable header still raises ShardError."""
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    records, problem = _read_records(Path(path), mmap=False)
+    errors = [problem] if problem else []
+    bad = bad_records(records)
+    if bad.any():
+        errors.insert(0, f"{path}: record {int(np.argmax(bad))}: value out of range")
+    if errors and on_error == "raise":
+        raise ShardError(errors[0])
+    if bad.any():
+        records = records[~bad]
+    out = {
+        "planes": records["planes"],
+        "side_to_move": records["side_to_move"],
+        "policy": records["policy"].astype(np.float32),
+        "winner": records["winner"],
+    }
+    if "q" in records.dtype.names:
+        out["q"] = records["q"]
+    return out, int(bad.sum()) + bool(problem), errors
