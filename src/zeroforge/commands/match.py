@@ -101,10 +101,9 @@ def run(match: Match, console: Console) -> dict:
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("", total=len(match.planned()))
 
-        def on_result(record, records) -> bool:
+        def on_result(records) -> None:
             summary = build_summary(match, records)
             progress.update(task, completed=len(records), description=progress_text(summary))
-            return bool(summary.get("sprt", {}).get("decision"))
 
         records = run_match(match, on_result)
     summary = build_summary(match, records)

@@ -37,11 +37,13 @@ from zeroforge.play.ratings import Sprt
 from zeroforge.play.results import ResultsLog
 from zeroforge.play.scoring import SCORER_LEVEL, result_winner, score_game
 from zeroforge.play.specs import EngineSpec, SpecError, load_yaml, make_spec
+from zeroforge.play.summary import pair_result
 
 DEFAULT_KOMI = 7.5
 DEFAULT_MAX_MOVES = 600  # random leelaz nets rarely pass (430-723 moves, FACTS.md)
 DEFAULT_MOVE_TIMEOUT = 120.0
 STARTUP_TIMEOUT = 120.0  # the first reply waits for leelaz to load its weights
+SCORE_TIMEOUT = 300.0  # GNU Go's final_score can play a position out first (play.scoring)
 SCHEDULES = ("pair", "gauntlet", "round_robin")
 CONFIG_KEYS = {
     "players",
@@ -267,7 +269,7 @@ def play_game(match: Match, game: PlannedGame, stop: Stop) -> dict[str, Any]:
             state.result = score_game(
                 state.moves,
                 match.komi,
-                timeout=match.move_timeout,
+                timeout=max(SCORE_TIMEOUT, match.move_timeout),
                 level=match.scorer_level,
                 finished=state.reason == "passes",
             )
@@ -362,9 +364,9 @@ def _start(match: Match, name: str, colour: str, game: int, stop: Stop) -> GTPEn
 def run_match(match: Match, on_result=None) -> list[dict[str, Any]]:
     """Play every game of the match not yet in its results file; return all records.
 
-    `on_result(record, records)` is called in the main thread after each game is recorded and
-    may return True to stop the match early (the SPRT): games not started are dropped, games
-    under way finish and are recorded.
+    `on_result(records)` is called in the main thread with the records so far, once at the
+    start and after each recorded game (progress display). A two-player match with an SPRT
+    stops once it decides: games not started are dropped, games under way finish and count.
     """
     check_directory(match)
     workdir = Path(tempfile.mkdtemp(prefix="zeroforge-match-"))  # lowercase, no spaces
@@ -372,15 +374,24 @@ def run_match(match: Match, on_result=None) -> list[dict[str, Any]]:
         for spec in match.players.values():
             spec.prepare(workdir)
         with ResultsLog(match.out / "results.jsonl") as log:
+            if on_result:
+                on_result(log.records)
             done = {r["game"] for r in log.records}
             todo = [g for g in match.planned() if g.game not in done]
-            if todo and not (on_result and on_result(None, log.records)):
+            if todo and not sprt_decided(match, log.records):
                 _run_games(match, todo, log, on_result)
             return list(log.records)
     except SpecError as err:
         raise MatchError(str(err)) from None
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def sprt_decided(match: Match, records: list[dict[str, Any]]) -> bool:
+    if match.sprt is None or len(match.players) != 2:
+        return False
+    pair = pair_result(list(match.players)[0], records)
+    return match.sprt.state(pair.trinomial())["decision"] is not None
 
 
 def _run_games(match: Match, todo: list[PlannedGame], log: ResultsLog, on_result) -> None:
@@ -398,7 +409,9 @@ def _run_games(match: Match, todo: list[PlannedGame], log: ResultsLog, on_result
                     except GameAborted:
                         continue
                     log.append(record)
-                    if on_result and on_result(record, log.records):
+                    if on_result:
+                        on_result(log.records)
+                    if sprt_decided(match, log.records):
                         for other in pending:
                             other.cancel()
         except BaseException:  # Ctrl-C: stop games under way, record nothing more

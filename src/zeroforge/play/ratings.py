@@ -53,7 +53,9 @@ def wilson_interval(score: float, games: int, z: float = Z95) -> tuple[float, fl
         / (1 + z * z / games)
         * math.sqrt(score * (1 - score) / games + z * z / (4 * games * games))
     )
-    return max(0.0, centre - half), min(1.0, centre + half)
+    low = 0.0 if score <= 0.0 else max(0.0, centre - half)  # exact ends, not 1 - 1e-16
+    high = 1.0 if score >= 1.0 else min(1.0, centre + half)
+    return low, high
 
 
 @dataclass

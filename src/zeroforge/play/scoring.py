@@ -4,10 +4,11 @@ leelaz's own `final_score` does not remove dead stones (FACTS.md), so a finished
 replayed into a fresh `gnugo --chinese-rules` and scored by its `final_score`, which removes
 dead stones first. GNU Go answers `B+12.5`, `W+3.5` or `0` (jigo), the form SGF's RE uses.
 
-A game stopped by a move cap is not finished, and GNU Go's `final_score` then plays the game
-out internally, which took 40-120 s on a 30-move position here (0.5 s on a finished 200-move
-game). Such games are scored with `estimate_score` instead: GNU Go's quick judgement of the
-unfinished position (its first token, e.g. `W+9.6`).
+GNU Go's `final_score` first plays unsettled parts of the board out internally: 0.1-0.5 s on a
+finished game here, but 40-120 s on a 30-move opening and more than 120 s on a board split by
+two walls with large empty areas. A game stopped by a move cap is not finished, so it is
+scored with `estimate_score` instead: GNU Go's quick judgement of the unfinished position
+(its first token, e.g. `W+9.6`). Such records say so (`reason: move_cap`).
 """
 
 from __future__ import annotations

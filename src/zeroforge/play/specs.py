@@ -2,8 +2,8 @@
 
 Kinds and their keys (defaults in `KINDS`; every spec may also have `name`):
 
-    leelaz  weights (a Leela Zero weights file, text or .gz, or one of our checkpoints
-            .ckpt/.pt/.pth, exported to a temporary weights file once per match), playouts
+    leelaz  weights (a Leela Zero weights file, text or .gz, or one of our checkpoints,
+            exported to a temporary weights file once per match), playouts
             and/or visits (at least one), threads, resign (-r percent; leelaz's own default
             when absent, 0 never resigns), random_moves (-m), noise (-n), seed (-s, plus the
             game number), cpu_only (default true), quiet (-q), extra_args, binary.
@@ -14,7 +14,8 @@ Kinds and their keys (defaults in `KINDS`; every spec may also have `name`):
             never run by one); `{seed}` in an argument becomes the game's seed.
 
 Flag form (`--black`, `--white`): `KIND` or `KIND:key=value,key=value` (values read as YAML
-scalars), `gtp:COMMAND LINE`, or the path of a YAML file holding one spec.
+scalars), `gtp:COMMAND LINE`, or the path of a YAML file holding one spec; any of them may be
+prefixed by `NAME=` to name the player (`new=leelaz:weights=net.gz,playouts=8`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ import yaml
 
 from zeroforge.play.engines import EngineNotFound, resolve_binary
 
-CHECKPOINT_SUFFIXES = (".ckpt", ".pt", ".pth")
 REQUIRED = object()
 
 KINDS: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
@@ -121,16 +121,21 @@ def leelaz_argv(binary: str, opts: dict[str, Any], weights: str, seed: int) -> l
 
 
 def leelaz_weights(path: str, workdir: Path, name: str) -> str:
-    """The weights file leelaz should load: the file itself, or our checkpoint exported to a
-    lowercase path in `workdir` (leelaz lowercases paths it reads over GTP, FACTS.md)."""
-    if not path.endswith(CHECKPOINT_SUFFIXES):
+    """The weights file leelaz should load: a Leela Zero weights file itself, or our checkpoint
+    exported once into `workdir` (a lowercase path: leelaz lowercases paths it reads over GTP,
+    FACTS.md). Which is which is decided by `nn.checkpoint.is_lz_weights`."""
+    from zeroforge.nn.checkpoint import is_lz_weights, load_any_net  # torch only when needed
+
+    if is_lz_weights(path):
         return path
-    from zeroforge.formats.lzweights import export_net  # torch only when needed
-    from zeroforge.nn.checkpoint import load_any_net
+    from zeroforge.formats.lzweights import export_net
 
     workdir.mkdir(parents=True, exist_ok=True)
     target = workdir / f"{''.join(c if c.isalnum() else '-' for c in name.lower())}.txt.gz"
-    export_net(load_any_net(path), target)
+    try:
+        export_net(load_any_net(path), target)
+    except ValueError as err:  # CheckpointError, WeightsError
+        raise SpecError(f"{name}: cannot export {path} for leelaz: {err}") from None
     return str(target)
 
 
@@ -213,6 +218,22 @@ def default_name(kind: str, options: dict) -> str:
 def parse_flag(text: str, base_dir: Path | None = None) -> EngineSpec:
     """A spec from the command line: `KIND[:key=value,...]`, `gtp:COMMAND` or a YAML file."""
     source = f"engine spec {text!r}"
+    name, text = _split_name(text)
+    spec = _parse_unnamed(text, source, base_dir)
+    if name:
+        spec.name = name
+    return spec
+
+
+def _split_name(text: str) -> tuple[str | None, str]:
+    """`NAME=SPEC` -> (NAME, SPEC) when the `=` comes before any `:` and NAME is a plain word."""
+    head, eq, rest = text.partition("=")
+    if eq and ":" not in head and head and all(c.isalnum() or c in "_.-" for c in head):
+        return head, rest
+    return None, text
+
+
+def _parse_unnamed(text: str, source: str, base_dir: Path | None) -> EngineSpec:
     path = Path(text).expanduser()
     if text.endswith((".yaml", ".yml")):
         if not path.is_file():

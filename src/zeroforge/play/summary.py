@@ -33,9 +33,14 @@ def build_summary(match, records: list[dict[str, Any]]) -> dict[str, Any]:
         "out": str(match.out),
     }
     if len(names) == 2:
-        summary.update(_pair(names, played))
+        pair = pair_result(names[0], played)
+        summary.update(
+            score=pair.score,
+            score_interval=list(pair.interval()),
+            elo=pair.elo(),
+            elo_interval=list(pair.elo_interval()),
+        )
         if match.sprt is not None:
-            pair = PairResult(wins[names[0]], summary["draws"], wins[names[1]])
             summary["sprt"] = match.sprt.state(pair.trinomial())
     summary["ratings"] = _ratings(names, played)
     summary["finished"] = len(records) >= summary["planned"] or bool(
@@ -44,19 +49,14 @@ def build_summary(match, records: list[dict[str, Any]]) -> dict[str, Any]:
     return summary
 
 
-def _pair(names: list[str], played: list[dict]) -> dict[str, Any]:
-    first = names[0]
-    pair = PairResult(
+def pair_result(first: str, records: list[dict[str, Any]]) -> PairResult:
+    """Wins, draws and losses of `first` in the games without error."""
+    played = [r for r in records if not r.get("error")]
+    return PairResult(
         wins=sum(r["winner"] == first for r in played),
         draws=sum(r["winner"] is None for r in played),
         losses=sum(r["winner"] not in (first, None) for r in played),
     )
-    return {
-        "score": pair.score,
-        "score_interval": list(pair.interval()),
-        "elo": pair.elo(),
-        "elo_interval": list(pair.elo_interval()),
-    }
 
 
 def _ratings(names: list[str], played: list[dict]) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,85 @@
+"""Fixtures for the play tests: tiny GTP engines written as Python scripts to tmp_path.
+
+`fake_engine(**behaviour)` returns the argv of a script run with sys.executable that speaks
+enough GTP for a match. It plays the first free point in A1, B1, ... order and prints a
+non-reply line before each genmove answer (as leelaz does). Behaviour, all counted in the
+engine's own genmove commands: resign_after=N (then resigns), pass_after=N (then passes),
+die_after=N (exits with code 3 after writing to stderr), hang_after=N (sleeps for an hour),
+delay=S (seconds before each answer). `{seed}` may be passed as seed= so a match varies it.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+FAKE_ENGINE = r"""
+import sys, time
+opts = dict(a.split("=", 1) for a in sys.argv[1:])
+big = 10**9
+resign_after = int(opts.get("resign_after", big)) + int(opts.get("seed", 0)) % int(opts.get("vary", 1))
+pass_after = int(opts.get("pass_after", big))
+die_after = int(opts.get("die_after", -1))
+hang_after = int(opts.get("hang_after", -1))
+delay = float(opts.get("delay", 0))
+letters = "ABCDEFGHJKLMNOPQRST"
+points = [f"{c}{r}" for r in range(1, 20) for c in letters]
+occupied, genmoves = set(), 0
+sys.stderr.write("fake engine started\n")
+for line in sys.stdin:
+    words = line.split()
+    if not words:
+        continue
+    if words[0] == "quit":
+        print("=\n", flush=True)
+        break
+    if words[0] == "genmove":
+        if genmoves == die_after:
+            sys.stderr.write(f"fake engine dying after {genmoves} moves\n")
+            sys.stderr.flush()
+            sys.exit(3)
+        if genmoves == hang_after:
+            sys.stderr.write("fake engine hanging\n")
+            sys.stderr.flush()
+            time.sleep(3600)
+        time.sleep(delay)
+        genmoves += 1
+        if genmoves > resign_after:
+            reply = "resign"
+        elif genmoves > pass_after:
+            reply = "pass"
+        else:
+            reply = next(p for p in points if p not in occupied)
+            occupied.add(reply)
+        print("thinking... (not a GTP reply)")
+        print(f"= {reply}\n", flush=True)
+    elif words[0] == "play":
+        occupied.add(words[2].upper())
+        print("=\n", flush=True)
+    elif words[0] == "bogus":
+        print("? unknown command\n", flush=True)
+    else:
+        print("=\n", flush=True)
+"""
+
+
+@pytest.fixture
+def fake_engine(tmp_path):
+    script = tmp_path / "fake_engine.py"
+    script.write_text(FAKE_ENGINE)
+
+    def argv(**behaviour) -> list[str]:
+        return [sys.executable, str(script)] + [f"{k}={v}" for k, v in behaviour.items()]
+
+    return argv
+
+
+@pytest.fixture
+def fake_spec(fake_engine):
+    """`gtp:` flag text of a fake engine, for --black/--white."""
+
+    def spec(name: str = "", **behaviour) -> str:
+        return (f"{name}=" if name else "") + "gtp:" + " ".join(fake_engine(**behaviour))
+
+    return spec

@@ -1,0 +1,71 @@
+"""Real matches: leelaz (a random 2x16 net, 1 playout) against GNU Go level 1."""
+
+import json
+
+import pytest
+
+from zeroforge.commands import match as match_command
+from zeroforge.formats.sgf import read_game
+from zeroforge.play.results import read_results
+
+
+@pytest.mark.engine
+def test_leelaz_against_gnugo(tmp_path, lz_weights, capsys):
+    out = tmp_path / "m"
+    argv = [
+        "--black",
+        f"leelaz:weights={lz_weights},playouts=1,resign=0",
+        "--white",
+        "gnugo:level=1",
+        "--games",
+        "2",
+        "--max-moves",
+        "24",
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--json",
+    ]
+    assert match_command.main(argv) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["errors"] == 0 and summary["games"] == 2
+    assert sum(summary["wins"].values()) + summary["draws"] == 2
+    records = sorted(read_results(out / "results.jsonl"), key=lambda r: r["game"])
+    assert [r["black"] for r in records] == ["leelaz-random-2x16-p1", "gnugo-l1"]
+    for record in records:
+        game = read_game(out / record["sgf"])
+        assert record["reason"] in ("move_cap", "passes", "resign")
+        assert len(game.moves) == record["moves"] and game.result == record["result"]
+        assert [c for c, _ in game.moves] == ["b", "w"] * (len(game.moves) // 2) + ["b"] * (
+            len(game.moves) % 2
+        )
+
+
+@pytest.mark.engine
+def test_our_checkpoint_is_exported_for_leelaz(tmp_path):
+    import torch
+
+    from zeroforge.nn.checkpoint import save_checkpoint
+    from zeroforge.nn.lznet import LZNet
+
+    torch.manual_seed(0)
+    checkpoint = tmp_path / "Our Net.ckpt"  # capitals and a space: leelaz never sees this path
+    save_checkpoint(LZNet(blocks=1, filters=8), checkpoint)
+    out = tmp_path / "m"
+    argv = [
+        "--black",
+        f"mine=leelaz:weights={checkpoint},playouts=1",
+        "--white",
+        f"same=leelaz:weights={checkpoint},visits=1",
+        "--games",
+        "1",
+        "--max-moves",
+        "6",
+        "--out",
+        str(out),
+    ]
+    assert match_command.main(argv) == 0
+    (record,) = read_results(out / "results.jsonl")
+    assert "error" not in record and record["moves"] == 6
+    assert (record["black"], record["white"]) == ("mine", "same")
