@@ -145,6 +145,23 @@ def test_exactly_once_over_2_workers_x_2_ranks(tmp_path, sizes, sample_rate):
     assert sorted(sharded) == sorted(whole)
 
 
+def test_batches_per_epoch_equal_on_every_rank(tmp_path):
+    _write_files(tmp_path, [150, 61])
+    for rank in range(2):
+        data = ChunkDataset(
+            tmp_path,
+            batch_size=16,
+            shuffle_buffer=40,
+            world_size=2,
+            rank=rank,
+            batches_per_epoch=15,
+        )
+        sizes = [len(b["z"]) for b in DataLoader(data, batch_size=None, num_workers=2)]
+        assert sizes == [16] * 15  # ~53 positions per worker: the data is gone round again
+    with pytest.raises(RuntimeError, match="too little data"):
+        list(ChunkDataset(tmp_path, batch_size=1000, batches_per_epoch=1))
+
+
 def test_seeded_reproducible_and_new_each_epoch(tmp_path):
     _write_files(tmp_path, [80, 80, 80])
 

@@ -1,5 +1,6 @@
 import gzip
 import os
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -195,6 +196,12 @@ def test_corrupt_input_names_file_record_and_line(tmp_path, kind, compress):
             assert match and np.abs(good.policy[match[0]] - kept.policy[i]).max() < 1e-6
 
 
+def test_chunk_error_pickles():
+    error = pickle.loads(pickle.dumps(ChunkError("x.gz", 3, 58, "winner must be 1 or -1")))
+    assert (error.path, error.record, error.line) == ("x.gz", 3, 58)
+    assert str(error) == "x.gz: record 3 (line 58): winner must be 1 or -1"
+
+
 def test_skip_counts_only_the_bad_records(tmp_path):
     data = _policy_with(1, [b"0.5"] + ONE_HOT[1:])
     path = tmp_path / "one-bad.txt"
@@ -237,8 +244,8 @@ def test_multi_member_gzip_and_missing_file(tmp_path):
 
 @pytest.fixture(scope="module")
 def real_chunk(tmp_path_factory):
-    """A chunk leelaz wrote (from the shipped sample data), plain text."""
-    sample = sorted((Path(__file__).parents[2] / "data" / "sample").rglob("*.gz"))
+    """A chunk leelaz wrote (shipped sample self-play data: soft policies), plain text."""
+    sample = sorted((Path(__file__).parents[2] / "data" / "sample").rglob("selfplay-*.gz"))
     if not sample:
         return GOOD
     lines = gzip.decompress(sample[0].read_bytes()).split(b"\n")

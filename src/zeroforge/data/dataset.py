@@ -17,8 +17,10 @@ done with numpy over many positions at once. Per epoch (`set_epoch`):
 
 Files are read by the reader of their kind (`data.files`: Leela Zero text chunks built in;
 binary shards with q register their own reader returning the same `Records`).
-Under DDP every rank must run the same number of steps: with few files or uneven sizes use the
-trainer's `limit_train_batches` (an iterable dataset cannot know its length in advance).
+Under DDP every rank must run the same number of steps, which a pass over uneven data cannot
+promise: `batches_per_epoch=N` makes every rank yield exactly N full batches per epoch (going
+round its data again when needed). Call `set_epoch(epoch)` at the start of every epoch (e.g.
+in `on_train_epoch_start`): Lightning does not do it for an iterable dataset.
 """
 
 from __future__ import annotations
@@ -187,6 +189,7 @@ class ChunkDataset(IterableDataset):
         rank: int | None = None,
         drop_last: bool = False,
         shard_by: str = "auto",
+        batches_per_epoch: int | None = None,
     ):
         super().__init__()
         self.files = expand_paths(paths)
@@ -199,6 +202,9 @@ class ChunkDataset(IterableDataset):
         self.batch_size, self.sample_rate = batch_size, sample_rate
         self.shuffle_buffer, self.symmetries, self.seed = shuffle_buffer, symmetries, seed
         self.drop_last, self.shard_by = drop_last, shard_by
+        if batches_per_epoch is not None and batches_per_epoch < 1:
+            raise ValueError(f"batches_per_epoch must be >= 1, got {batches_per_epoch}")
+        self.batches_per_epoch = batches_per_epoch
         detected_world, detected_rank = _distributed()
         self.world_size = detected_world if world_size is None else world_size
         self.rank = detected_rank if rank is None else rank
@@ -224,9 +230,10 @@ class ChunkDataset(IterableDataset):
             return self.shard_by == "file"
         return len(self.files) >= FILES_PER_SHARD_FOR_FILE_SHARDING * shards
 
-    def _positions(self, shard: int, shards: int) -> Iterator[Records]:
+    def _positions(self, shard: int, shards: int, data_pass: int) -> Iterator[Records]:
         """This shard's kept positions, file by file, in this epoch's file order."""
-        order = np.random.default_rng([self.seed, self.epoch, 0xF11E]).permutation(len(self.files))
+        epoch = [self.epoch, data_pass]
+        order = np.random.default_rng([self.seed, *epoch, 0xF11E]).permutation(len(self.files))
         by_file = self._by_file(shards)
         for turn, index in enumerate(order.tolist()):
             if by_file and turn % shards != shard:
@@ -236,7 +243,7 @@ class ChunkDataset(IterableDataset):
             n = len(records["winner"])
             keep = np.ones(n, dtype=bool)
             if self.sample_rate < 1:
-                rng = np.random.default_rng([self.seed, self.epoch, index, 0x5A3])
+                rng = np.random.default_rng([self.seed, *epoch, index, 0x5A3])
                 keep = rng.random(n) < self.sample_rate
             if not by_file:
                 keep &= np.arange(n) % shards == shard
@@ -247,24 +254,48 @@ class ChunkDataset(IterableDataset):
 
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
         shard, shards = self._shard()
-        rng = np.random.default_rng([self.seed, self.epoch, shard, shards, 0xB0F])
+        if self.batches_per_epoch is None:
+            yield from self._pass(shard, shards, 0, self.drop_last)
+            return
+        # A fixed number of full batches per rank (what DDP needs): split over this rank's
+        # workers, going round the data again (fresh order and symmetries) when it runs out.
+        workers, worker = shards // self.world_size, shard % (shards // self.world_size)
+        wanted = self.batches_per_epoch // workers + (worker < self.batches_per_epoch % workers)
+        made, data_pass = 0, 0
+        while made < wanted:
+            before = made
+            for batch in self._pass(shard, shards, data_pass, drop_last=True):
+                yield batch
+                made += 1
+                if made == wanted:
+                    return
+            if made == before:
+                raise RuntimeError(
+                    f"shard {shard} of {shards} gets less than one batch of "
+                    f"{self.batch_size} positions: too little data"
+                )
+            data_pass += 1
+
+    def _pass(self, shard: int, shards: int, data_pass: int, drop_last: bool):
+        """One pass over this shard's data: batches out of the shuffle buffer."""
+        rng = np.random.default_rng([self.seed, self.epoch, data_pass, shard, shards, 0xB0F])
         buffer = ShuffleBuffer(self.shuffle_buffer, rng)
         pending: list[Records] = []
         waiting = 0
-        for records in self._positions(shard, shards):
+        for records in self._positions(shard, shards, data_pass):
             for out in buffer.push(records):
                 pending.append(out)
                 waiting += len(out["winner"])
             if waiting >= self.batch_size:
-                yield from self._batches(pending, rng, final=False)
+                yield from self._batches(pending, rng, drop_last, final=False)
                 waiting = sum(len(p["winner"]) for p in pending)
         rest = buffer.drain()
         if rest is not None:
             pending.append(rest)
-        yield from self._batches(pending, rng, final=True)
+        yield from self._batches(pending, rng, drop_last, final=True)
 
     def _batches(
-        self, pending: list[Records], rng: np.random.Generator, final: bool
+        self, pending: list[Records], rng: np.random.Generator, drop_last: bool, final: bool
     ) -> Iterator[dict[str, torch.Tensor]]:
         """Cut full batches from `pending` (in place); at the end also the short last one."""
         if not pending:
@@ -279,7 +310,7 @@ class ChunkDataset(IterableDataset):
             rest = _take(records, slice(full, n))
             if not final:
                 pending.append(rest)
-            elif not self.drop_last:
+            elif not drop_last:
                 yield self._batch(rest, rng)
 
     def _batch(self, records: Records, rng: np.random.Generator) -> dict[str, torch.Tensor]:

@@ -67,6 +67,9 @@ class ChunkError(ValueError):
         self.path, self.record, self.line, self.reason = str(path), record, line, reason
         super().__init__(f"{self.path}: record {record} (line {line}): {reason}")
 
+    def __reduce__(self):  # picklable, e.g. out of a worker process
+        return ChunkError, (self.path, self.record, self.line, self.reason)
+
 
 @dataclass
 class Positions:
