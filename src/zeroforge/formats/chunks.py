@@ -7,7 +7,7 @@ A chunk is text, usually gzipped (`leelaz` `dump_training` / `dump_supervised` w
                 most significant bit first (`8` = point 0 = A1), then `0`/`1` for point 360.
                 Planes 0-7: stones of the side to move at t, t-1, ..., t-7; 8-15: the opponent's.
     line 17     side to move: `0` black, `1` white
-    line 18     362 space-separated floats: visit fractions (one-hot for supervised data),
+    line 18     362 floats separated by single spaces: visit fractions (one-hot for supervised),
                 index = row * 19 + col (row 0 = rank 1), 361 = pass; C++ default float
                 printing (`0`, `0.5`, `0.333333`, `1e-05`)
     line 19     `1` if the side to move won the game, else `-1`
