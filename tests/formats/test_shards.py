@@ -46,7 +46,7 @@ def test_round_trip_float32_is_exact(tmp_path, random_positions):
 def test_float16_policy_and_optional_fields(tmp_path, random_positions):
     positions = random_positions(50, seed=3)
     path = tmp_path / "b.zfs"
-    write_shard(path, Shard(positions))
+    write_shard(path, Shard(positions), policy_dtype="float16")
     back = read_shard(path)
     assert back.q is None and back.net_value is None
     assert back.positions.policy.dtype == np.float32
@@ -55,6 +55,7 @@ def test_float16_policy_and_optional_fields(tmp_path, random_positions):
     assert np.array_equal(back.positions.planes, positions.planes)
     mapped = read_records(path, mmap=True)
     assert len(mapped) == 50 and "q" not in mapped.dtype.names
+    assert mapped.dtype.itemsize == 1462 and mapped["policy"].dtype == np.float16
 
 
 def test_empty_shard(tmp_path, random_positions):
@@ -77,7 +78,7 @@ def _good_shard(tmp_path, random_positions, n=10):
         (lambda b: b[:-100], "truncated or padded; 9 whole records"),
         (lambda b: b + b"\0", "truncated or padded; 10 whole records"),
         (lambda b: b[:20], "bad magic|truncated"),
-        (lambda b: b.replace(b'"policy","<f2"', b'"policy","<f8"'), "field 'policy'"),
+        (lambda b: b.replace(b'"policy","<f4"', b'"policy","<f8"'), "field 'policy'"),
         (lambda b: b.replace(b'"q"', b'"x"'), "field 'x'"),
     ],
 )
@@ -175,3 +176,20 @@ def test_pack_command_and_dataset_reads_shards_with_q(tmp_path, random_positions
     assert sum(len(b["z"]) for b in plain) == 20 and "q" not in plain[0]
     assert data_command.main(["inspect", str(out)]) == 0
     assert "with q          41" in capsys.readouterr().out
+
+
+def test_nan_or_negative_policy_is_named(tmp_path, random_positions):
+    good = _good_shard(tmp_path, random_positions)
+    data = bytearray(good.read_bytes())
+    header = int.from_bytes(data[12:16], "little")
+    record = int.from_bytes(data[16:20], "little")
+    policy_at = header + 6 * record + 738  # record 6: planes 736, side, winner, then policy
+    data[policy_at : policy_at + 4] = np.float32("nan").tobytes()
+    bad = tmp_path / "nan.zfs"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(ShardError, match=f"{bad}: record 6"):
+        read_shard(bad)
+    data[policy_at : policy_at + 4] = np.float32(-0.5).tobytes()
+    bad.write_bytes(bytes(data))
+    with pytest.raises(ShardError, match="record 6"):
+        read_shard_records(bad)

@@ -17,6 +17,7 @@ class BenchResult:
 # Areas in the order `zeroforge bench` runs them; each is zeroforge.bench.<name>.
 AREAS: list[str] = [
     "chunks",
+    "shards",
     "weights",
     "train",
 ]

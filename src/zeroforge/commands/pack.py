@@ -21,7 +21,7 @@ from zeroforge.formats.chunks import ChunkError, Positions, read_chunk
 from zeroforge.formats.lzdebug import DebugFileError, debug_path_for, read_debug
 from zeroforge.formats.shards import POLICY_DTYPES, SUFFIX, Shard, ShardError, write_shard
 
-DEFAULT_RECORDS_PER_SHARD = 50_000  # ~70 MB with a float16 policy
+DEFAULT_RECORDS_PER_SHARD = 50_000  # ~110 MB with a float32 policy
 
 
 @dataclass
@@ -94,7 +94,7 @@ def pack_files(
     inputs: list[str],
     out_dir: Path,
     records_per_shard: int = DEFAULT_RECORDS_PER_SHARD,
-    policy_dtype: str = "float16",
+    policy_dtype: str = "float32",
     prefix: str = "shard",
 ) -> tuple[list[Path], int, int]:
     """Pack every chunk of `inputs`; returns (shards written, records, records with q)."""
@@ -125,7 +125,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("inputs", nargs="+", metavar="IN", help="chunk files, directories, globs")
     parser.add_argument("out_dir", type=Path, metavar="OUT_DIR")
     parser.add_argument("--records-per-shard", type=int, default=DEFAULT_RECORDS_PER_SHARD)
-    parser.add_argument("--policy-dtype", choices=sorted(POLICY_DTYPES), default="float16")
+    parser.add_argument("--policy-dtype", choices=sorted(POLICY_DTYPES), default="float32")
     parser.add_argument("--prefix", default="shard", help="shard names: PREFIX[-q]-NNNNN.zfs")
     args = parser.parse_args(argv)
     if args.records_per_shard < 1:
