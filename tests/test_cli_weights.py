@@ -113,3 +113,13 @@ def test_evaluate_errors(weights, tmp_path, capsys):
     assert "occupied" in capsys.readouterr().err
     assert main(["evaluate", str(tmp_path / "none.txt"), "--moves", ""]) == 1
     assert "none.txt: no such file" in capsys.readouterr().err
+
+
+def test_net_output_leaves_the_network_alone():
+    from zeroforge.commands.evaluate import net_output
+
+    net = randomize_bn_stats(LZNet(1, 8), seed=2).train()
+    stored, side = position_from_moves(parse_moves("b Q16"))
+    policy, winrate = net_output(net, stored, side)
+    assert net.training and net.input.conv.weight.dtype == torch.float32
+    assert policy.dtype == np.float64 and 0 < winrate < 1

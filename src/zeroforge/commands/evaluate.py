@@ -74,11 +74,13 @@ def position_from_moves(moves: list[tuple[int, int]]) -> tuple[np.ndarray, int]:
 
 def net_output(net, stored: np.ndarray, side_to_move: int) -> tuple[np.ndarray, float]:
     """(softmax policy float64 [362], winrate of the side to move) for one position, computed
-    in float64 so the only rounding left in a comparison is the engine's."""
+    in float64 (on a copy of `net`) so the only rounding left in a comparison is the engine's."""
+    import copy
+
     import torch
 
     planes = torch.from_numpy(input_planes(stored[None], np.array([side_to_move])))
-    net = net.double().eval()
+    net = copy.deepcopy(net).double().eval()
     with torch.no_grad():
         logits, value = net(planes.double())
     policy = torch.softmax(logits[0], dim=0).numpy()
