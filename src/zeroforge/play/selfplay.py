@@ -43,10 +43,10 @@ from rich.text import Text
 from zeroforge.formats.chunks import read_chunk
 from zeroforge.formats.lzdebug import DEBUG_SUFFIX, read_debug
 from zeroforge.formats.sgf import GameRecord, write_game
-from zeroforge.go.geometry import PASS, move_to_vertex, vertex_to_move
+from zeroforge.go.geometry import PASS, vertex_to_move
 from zeroforge.play.engines import engine_path
 from zeroforge.play.gtp import EngineFailure, GTPEngine
-from zeroforge.play.scoring import SCORER_LEVEL, normalise_result, score_game, scorer_argv
+from zeroforge.play.scoring import SCORER_LEVEL, score_game
 from zeroforge.play.specs import leelaz_argv
 
 SEED_STRIDE = 16  # game i, attempt a plays with seed base + i * SEED_STRIDE + a
@@ -153,17 +153,12 @@ def play_moves(leelaz: GTPEngine, options: SelfplayOptions) -> tuple[list, str |
 
 
 def score(moves: list[tuple[str, int]], options: SelfplayOptions) -> str:
-    """GNU Go's final_score after two passes. A game stopped at the move cap gets GNU Go's
-    quick estimate_score instead: final_score reads every group to death, which takes minutes
-    on the chaotic middle game of a weak net."""
-    if len(moves) >= 2 and moves[-1][1] == moves[-2][1] == PASS:
-        return score_game(moves, options.komi, level=options.score_level)
-    with GTPEngine(scorer_argv(options.score_level), name="gnugo estimator") as gnugo:
-        for command in ("boardsize 19", "clear_board", f"komi {options.komi}"):
-            gnugo.send(command)
-        for colour, move in moves:
-            gnugo.send(f"play {colour} {move_to_vertex(move)}")
-        return normalise_result(gnugo.send("estimate_score").split()[0])
+    """GNU Go's final_score after two passes; its quick estimate_score for a game stopped at
+    the move cap (final_score takes minutes on an unfinished board, play.scoring)."""
+    finished = len(moves) >= 2 and moves[-1][1] == moves[-2][1] == PASS
+    return score_game(
+        moves, options.komi, timeout=MOVE_TIMEOUT_S, level=options.score_level, finished=finished
+    )
 
 
 def play_game(options: SelfplayOptions, seed: int, workdir: Path) -> tuple[GameRecord, bool]:
