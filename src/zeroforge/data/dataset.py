@@ -11,8 +11,8 @@ done with numpy over many positions at once. Per epoch (`set_epoch`):
 3. sharding: every kept position goes to exactly one (DataLoader worker x DDP rank): whole
    files when there are many files, otherwise position `j` of each file goes to shard
    `j % shards`;
-4. a shuffle buffer of `shuffle_buffer` positions (planes bit-packed, ~1.5 KB per position)
-   bounds memory: arriving positions replace random residents, which leave for batches;
+4. a shuffle buffer of `shuffle_buffer` positions (~2.2 KB each: planes bit-packed, policy
+   float32) bounds memory: arriving positions replace random residents, which leave for batches;
 5. each position gets a random one of the 8 symmetries (planes and policy alike).
 
 Files are read by the reader of their kind (`data.files`: Leela Zero text chunks built in;
