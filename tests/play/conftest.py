@@ -5,7 +5,10 @@ enough GTP for a match. It plays the first free point in A1, B1, ... order and p
 non-reply line before each genmove answer (as leelaz does). Behaviour, all counted in the
 engine's own genmove commands: resign_after=N (then resigns), pass_after=N (then passes),
 die_after=N (exits with code 3 after writing to stderr), hang_after=N (sleeps for an hour),
-delay=S (seconds before each answer). `{seed}` may be passed as seed= so a match varies it.
+delay=S (seconds before each answer), moves=V1,V2,... (play these vertices in order, then
+pass). `{seed}` may be passed as seed= so a match varies it (with vary=K: resign_after + seed%K).
+
+`settled_game(dead_white_stone)`: the moves of a finished position GNU Go scores B+11.5.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from __future__ import annotations
 import sys
 
 import pytest
+
+from zeroforge.go.geometry import GTP_LETTERS, vertex_to_move
 
 FAKE_ENGINE = r"""
 import sys, time
@@ -23,6 +28,7 @@ pass_after = int(opts.get("pass_after", big))
 die_after = int(opts.get("die_after", -1))
 hang_after = int(opts.get("hang_after", -1))
 delay = float(opts.get("delay", 0))
+script = [v for v in opts.get("moves", "").split(",") if v]
 letters = "ABCDEFGHJKLMNOPQRST"
 points = [f"{c}{r}" for r in range(1, 20) for c in letters]
 occupied, genmoves = set(), 0
@@ -45,7 +51,9 @@ for line in sys.stdin:
             time.sleep(3600)
         time.sleep(delay)
         genmoves += 1
-        if genmoves > resign_after:
+        if "moves" in opts:
+            reply = script[genmoves - 1] if genmoves <= len(script) else "pass"
+        elif genmoves > resign_after:
             reply = "resign"
         elif genmoves > pass_after:
             reply = "pass"
@@ -83,3 +91,27 @@ def fake_spec(fake_engine):
         return (f"{name}=" if name else "") + "gtp:" + " ".join(fake_engine(**behaviour))
 
     return spec
+
+
+EYES = {f"{c}{r}" for c in "BEHNQS" for r in (2, 5, 8, 11, 14, 17)} | {"E4", "E6"}
+
+
+def _settled_game(dead_white_stone: bool) -> list[tuple[str, int]]:
+    """A finished position: black fills columns A-K, white L-T, each around single-point
+    eyes (so GNU Go has nothing left to play out); E4-E6 is a 3-point black eye, in which a
+    lone white stone at E5 is dead. Area: black 190 points, white 171: B+11.5 at komi 7.5."""
+    moves = []
+    for col, letter in enumerate(GTP_LETTERS):
+        for row in range(1, 20):
+            vertex = f"{letter}{row}"
+            if vertex not in EYES and not (dead_white_stone and vertex == "E5"):
+                colour = "b" if col <= GTP_LETTERS.index("K") else "w"
+                moves.append((colour, vertex_to_move(vertex)))
+    if dead_white_stone:
+        moves.append(("w", vertex_to_move("E5")))
+    return moves
+
+
+@pytest.fixture
+def settled_game():
+    return _settled_game

@@ -6,6 +6,7 @@ import pytest
 
 from zeroforge.commands import match as match_command
 from zeroforge.formats.sgf import read_game
+from zeroforge.go.geometry import PASS, move_to_vertex
 from zeroforge.play.results import read_results
 
 
@@ -69,3 +70,34 @@ def test_our_checkpoint_is_exported_for_leelaz(tmp_path):
     (record,) = read_results(out / "results.jsonl")
     assert "error" not in record and record["moves"] == 6
     assert (record["black"], record["white"]) == ("mine", "same")
+
+
+@pytest.mark.engine
+def test_game_ended_by_passes_is_scored_by_final_score(tmp_path, fake_spec, settled_game):
+    moves = settled_game(dead_white_stone=True)
+    lists = {c: ",".join(move_to_vertex(m) for colour, m in moves if colour == c) for c in "bw"}
+    out = tmp_path / "m"
+    argv = [
+        "--black",
+        fake_spec(moves=lists["b"]),
+        "--white",
+        fake_spec(moves=lists["w"]),
+        "--games",
+        "1",
+        "--max-moves",
+        "1000",
+        "--out",
+        str(out),
+    ]
+    assert match_command.main(argv) == 0
+    (record,) = read_results(out / "results.jsonl")
+    assert (record["reason"], record["scoring"], record["result"]) == (
+        "passes",
+        "final_score",
+        "B+11.5",
+    )
+    game = read_game(out / record["sgf"])
+    for colour in "bw":
+        played = [m for c, m in game.moves if c == colour and m != PASS]
+        assert played == [m for c, m in moves if c == colour]
+    assert [m for _, m in game.moves[-2:]] == [PASS, PASS]

@@ -10,7 +10,9 @@ twice, also after `kill -9`.
 One game: fresh engine processes for both sides (a crash cannot leak into the next game; the
 seed of each is the spec's seed plus the game id), `boardsize 19`, `clear_board`, `komi`, then
 `genmove`/`play` until a resignation, two passes in a row, or the move cap. Games that did not
-end by resignation are scored by GNU Go under Chinese rules (`play.scoring`). An engine that
+end by resignation are scored by GNU Go under Chinese rules (`play.scoring`): `final_score`
+after two passes (its estimate if the play-out behind final_score runs past 120 s),
+`estimate_score` at the move cap; the record's `scoring` says which. An engine that
 dies, hangs past the move timeout, answers nonsense or refuses a move ends that game as an
 error, recorded with the engine's stderr tail; the match goes on. Games run on a thread pool:
 the threads only wait on engine processes, so threads are enough for parallelism.
@@ -32,7 +34,7 @@ from typing import Any
 
 from zeroforge.formats.sgf import GameRecord, write_game
 from zeroforge.go.geometry import PASS, move_to_vertex, vertex_to_move
-from zeroforge.play.gtp import EngineFailure, GTPEngine, GTPError
+from zeroforge.play.gtp import EngineFailure, EngineTimeout, GTPEngine, GTPError
 from zeroforge.play.ratings import Sprt
 from zeroforge.play.results import ResultsLog
 from zeroforge.play.scoring import SCORER_LEVEL, result_winner, score_game
@@ -43,7 +45,7 @@ DEFAULT_KOMI = 7.5
 DEFAULT_MAX_MOVES = 600  # random leelaz nets rarely pass (430-723 moves, FACTS.md)
 DEFAULT_MOVE_TIMEOUT = 120.0
 STARTUP_TIMEOUT = 120.0  # the first reply waits for leelaz to load its weights
-SCORE_TIMEOUT = 300.0  # GNU Go's final_score can play a position out first (play.scoring)
+FINAL_SCORE_TIMEOUT = 120.0  # GNU Go's final_score may play a position out (play.scoring)
 SCHEDULES = ("pair", "gauntlet", "round_robin")
 CONFIG_KEYS = {
     "players",
@@ -256,6 +258,7 @@ class GameState:
     moves: list[tuple[str, int]] = field(default_factory=list)
     result: str | None = None
     reason: str = ""
+    scoring: str | None = None  # how GNU Go scored it: final_score or estimate_score
 
 
 def play_game(match: Match, game: PlannedGame, stop: Stop) -> dict[str, Any]:
@@ -266,13 +269,7 @@ def play_game(match: Match, game: PlannedGame, stop: Stop) -> dict[str, Any]:
     try:
         _play_moves(match, game, state, stop)
         if state.result is None:
-            state.result = score_game(
-                state.moves,
-                match.komi,
-                timeout=max(SCORE_TIMEOUT, match.move_timeout),
-                level=match.scorer_level,
-                finished=state.reason == "passes",
-            )
+            _score(match, state)
     except (EngineFailure, GTPError, IllegalReply) as err:
         record["error"] = str(err).split("\n")[0]
         record["stderr_tail"] = getattr(err, "stderr_tail", "")
@@ -281,6 +278,7 @@ def play_game(match: Match, game: PlannedGame, stop: Stop) -> dict[str, Any]:
     record.update(
         result=state.result,
         reason=state.reason,
+        scoring=state.scoring,
         moves=len(state.moves),
         winner={"b": game.black, "w": game.white}.get(winner) if winner else None,
         seconds=round(time.monotonic() - started, 3),
@@ -301,6 +299,28 @@ def play_game(match: Match, game: PlannedGame, stop: Stop) -> dict[str, Any]:
         ),
     )
     return record
+
+
+def _score(match: Match, state: GameState) -> None:
+    """GNU Go's final_score for a game ended by passes (falling back to its estimate if the
+    play-out behind final_score runs past FINAL_SCORE_TIMEOUT), the estimate otherwise."""
+    if state.reason == "passes":
+        try:
+            state.result = score_game(
+                state.moves, match.komi, timeout=FINAL_SCORE_TIMEOUT, level=match.scorer_level
+            )
+            state.scoring = "final_score"
+            return
+        except EngineTimeout:
+            pass
+    state.result = score_game(
+        state.moves,
+        match.komi,
+        timeout=max(60.0, match.move_timeout),
+        level=match.scorer_level,
+        finished=False,
+    )
+    state.scoring = "estimate_score"
 
 
 class IllegalReply(RuntimeError):
