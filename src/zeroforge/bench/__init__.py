@@ -20,4 +20,5 @@ AREAS: list[str] = [
     "shards",
     "weights",
     "train",
+    "match",
 ]
