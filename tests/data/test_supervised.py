@@ -175,7 +175,8 @@ def test_equals_dump_supervised_on_gnugo_games(lowercase_tmp, lz_weights):
         str(games),
     ]
     assert gnugo_games(argv + ["--handicap", "0"]) == 0
-    assert gnugo_games(argv + ["--handicap", "3", "--seed", "70"]) == 0
+    assert gnugo_games(argv + ["--handicap", "3", "--seed", "70", "--chunks"]) == 0
+    assert len(read_chunk(games / "chunks" / "sgf.0.gz").positions) == 2 * 24
     paths = sorted(games.glob("*.sgf"))
     assert len(paths) == 4
     theirs = dump_supervised(

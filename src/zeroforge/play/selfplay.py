@@ -40,8 +40,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from zeroforge.formats.chunks import read_chunk
-from zeroforge.formats.lzdebug import DEBUG_SUFFIX, read_debug
+from zeroforge.formats.chunks import ChunkError, read_chunk
+from zeroforge.formats.lzdebug import DEBUG_SUFFIX, DebugFileError, read_debug
 from zeroforge.formats.sgf import GameRecord, write_game
 from zeroforge.go.geometry import PASS, vertex_to_move
 from zeroforge.play.engines import engine_path
@@ -234,12 +234,12 @@ def selfplay_game(
                 resign,
                 time.monotonic() - start,
             )
-        except EngineFailure as exc:
-            crashes.append(f"game {index} seed {seed}: {exc}")
+        except (EngineFailure, SelfplayError, ChunkError, DebugFileError) as exc:
+            crashes.append(f"game {index} seed {seed}: {exc}")  # lost; the next seed plays
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
     raise SelfplayError(
-        f"game {index}: the engine crashed {options.max_attempts} times; last: {crashes[-1]}"
+        f"game {index}: lost {options.max_attempts} times in a row; last: {crashes[-1]}"
     )
 
 
