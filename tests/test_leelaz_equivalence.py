@@ -15,7 +15,13 @@ import pytest
 import torch
 
 from zeroforge.commands import evaluate
-from zeroforge.formats.lzweights import export_net, load_net, read_weights, write_weights
+from zeroforge.formats.lzweights import (
+    WeightsError,
+    export_net,
+    load_net,
+    read_weights,
+    write_weights,
+)
 from zeroforge.go.geometry import NUM_POINTS
 from zeroforge.nn.lznet import LZNet, randomize_bn_stats
 from zeroforge.play.engines import engine_path, have_engine
@@ -54,6 +60,7 @@ def trained_net() -> LZNet:
 
 
 NETS = {
+    "0x8 random (no residual blocks)": lambda: randomize_bn_stats(LZNet(0, 8), seed=10),
     "1x8 random": lambda: randomize_bn_stats(LZNet(1, 8), seed=11),
     "2x16 random, affine gamma": lambda: randomize_bn_stats(LZNet(2, 16, affine_gamma=True), 12),
     "3x32 random": lambda: randomize_bn_stats(LZNet(3, 32), seed=13),
@@ -170,3 +177,24 @@ def read_weights_rows(net, workdir: Path) -> list[np.ndarray]:
     rows = net_to_rows(net)
     write_weights(workdir / "rows.txt", rows)
     return read_weights(workdir / "rows.txt").rows
+
+
+@pytest.mark.parametrize(
+    "kind, line, edit",
+    [
+        ("negative variance", 5, lambda text: "-0.5 " + text.split(" ", 1)[1]),
+        ("short tower row", 10, lambda text: text.rsplit(" ", 1)[0]),
+    ],
+)
+def test_leelaz_loads_broken_files_that_we_refuse(workdir, kind, line, edit):
+    """leelaz checks almost nothing (FACTS.md): it answers `heatmap` on these files."""
+    good = workdir / "good.txt"
+    export_net(randomize_bn_stats(LZNet(1, 8), seed=41), good)
+    lines = good.read_text().splitlines()
+    lines[line - 1] = edit(lines[line - 1])
+    bad = workdir / "bad.txt"
+    bad.write_text("\n".join(lines) + "\n")
+    (heatmap,) = leelaz_heatmaps(bad, [""])
+    assert "winrate:" in heatmap
+    with pytest.raises(WeightsError, match=f"line {line}"):
+        read_weights(bad)
