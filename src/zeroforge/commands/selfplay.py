@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from zeroforge.play.engines import EngineNotFound, engine_path
-from zeroforge.play.selfplay import SelfplayError, SelfplayOptions, run_selfplay
+from zeroforge.play.selfplay import SEED_STRIDE, SelfplayError, SelfplayOptions, run_selfplay
 from zeroforge.play.specs import leelaz_weights
 
 
@@ -53,6 +53,8 @@ def check_args(args: argparse.Namespace) -> str | None:
         return "give --playouts or --visits (without them leelaz searches without limit)"
     if min(args.games, args.workers, args.threads, args.max_attempts) < 1:
         return "--games, --workers, --threads and --max-attempts must be >= 1"
+    if args.max_attempts > SEED_STRIDE:
+        return f"--max-attempts must be <= {SEED_STRIDE} (seeds stay distinct per game)"
     if not 0 <= args.no_resign_fraction <= 1:
         return "--no-resign-fraction must be in [0, 1]"
     if float(args.komi).is_integer():

@@ -50,7 +50,6 @@ from zeroforge.play.scoring import SCORER_LEVEL, score_game
 from zeroforge.play.specs import leelaz_argv
 
 SEED_STRIDE = 16  # game i, attempt a plays with seed base + i * SEED_STRIDE + a
-MAX_ATTEMPTS = SEED_STRIDE
 MOVE_TIMEOUT_S = 600.0
 DUMP_TIMEOUT_S = 120.0
 DEFAULT_KOMI = 7.5
@@ -107,6 +106,8 @@ def dump_dir() -> Path:
 
 
 def game_seed(options: SelfplayOptions, index: int, attempt: int) -> int:
+    if not 0 <= attempt < SEED_STRIDE:
+        raise ValueError(f"at most {SEED_STRIDE} attempts per game keep every seed distinct")
     return options.seed + index * SEED_STRIDE + attempt
 
 
