@@ -7,6 +7,9 @@ BN, ReLU, FC 361 -> 256, ReLU, FC 256 -> 1, tanh) in (-1, 1) for the side to mov
 Batch norm is Leela Zero's: eps 1e-5, a learned beta, gamma fixed at 1 unless `affine_gamma`
 (then folded into the conv weights at export). Convolutions carry no bias of their own: the
 engine's conv bias is beta * sqrt(running_var + eps), written by `formats.lzweights`.
+
+`forward` takes float planes or the dataset's uint8 0/1 planes. `randomize_bn_stats` gives a
+net non-trivial running statistics for tests (random nets exported to leelaz).
 """
 
 from __future__ import annotations
