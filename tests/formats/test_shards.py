@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from zeroforge.commands import data as data_command
 from zeroforge.commands.pack import pack_files
@@ -193,3 +194,20 @@ def test_nan_or_negative_policy_is_named(tmp_path, random_positions):
     bad.write_bytes(bytes(data))
     with pytest.raises(ShardError, match="record 6"):
         read_shard_records(bad)
+
+
+def test_q_target_from_shards_and_clear_error_without_q(tmp_path, random_positions):
+    """A config asking for q: shards with q feed it, text chunks fail naming the data."""
+    from zeroforge.data.dataset import ChunkDataset
+    from zeroforge.train.targets import MissingQError, ValueTarget
+
+    _selfplay_like(tmp_path / "sp", random_positions, games=1, with_debug=True)
+    pack_files([str(tmp_path / "sp")], tmp_path / "shards")
+    shards = str(tmp_path / "shards")
+    batch = next(iter(ChunkDataset(shards, batch_size=8, symmetries=False)))
+    target, ratio = ValueTarget({"q_ratio": 1.0}, 10, shards)(batch, step=0)
+    assert ratio == 1.0 and torch.equal(target, batch["q"])
+    chunks = str(tmp_path / "sp" / "chunks")
+    plain = next(iter(ChunkDataset(chunks, batch_size=8)))
+    with pytest.raises(MissingQError, match="chunks"):
+        ValueTarget({"q_ratio": 0.5}, 10, chunks)(plain, step=0)
