@@ -24,3 +24,16 @@ $zf evaluate "$out/train/nets/final.txt.gz" --moves "b Q16 w D4"
 echo "== leelaz on $out/train/nets/final.txt.gz"
 printf 'play b Q16\nplay w D4\nheatmap\ngenmove b\nquit\n' |
     /usr/games/leelaz --cpu-only -g --noponder -t 1 -p 50 -w "$out/train/nets/final.txt.gz"
+
+# A short match: the trained net against an untrained net of the same shape (PyTorch's
+# initialisation, where training starts), both played by leelaz with 8 playouts, games capped
+# at 160 moves (scored by GNU Go), two at a time. The table is also in $out/match/summary.md.
+.venv/bin/python -c 'import sys, torch
+from zeroforge.formats.lzweights import export_net
+from zeroforge.nn.lznet import LZNet
+torch.manual_seed(0)
+export_net(LZNet(6, 64).eval(), sys.argv[1])' "$out/untrained.txt.gz"
+rm -rf "$out/match"  # a fresh match each run (a rerun of the same command would resume it)
+$zf match --black "trained=leelaz:weights=$out/train/nets/final.txt.gz,playouts=8" \
+    --white "untrained=leelaz:weights=$out/untrained.txt.gz,playouts=8" \
+    --games 4 --max-moves 160 --workers 2 --out "$out/match"

@@ -44,7 +44,7 @@ def test_leelaz_against_gnugo(tmp_path, lz_weights, capsys):
 
 
 @pytest.mark.engine
-def test_our_checkpoint_is_exported_for_leelaz(tmp_path):
+def test_our_checkpoint_is_exported_for_leelaz(tmp_path, capsys):
     import torch
 
     from zeroforge.nn.checkpoint import save_checkpoint
@@ -70,6 +70,10 @@ def test_our_checkpoint_is_exported_for_leelaz(tmp_path):
     (record,) = read_results(out / "results.jsonl")
     assert "error" not in record and record["moves"] == 6
     assert (record["black"], record["white"]) == ("mine", "same")
+    # retrained to the same path: a different player, so the old results are not resumed
+    save_checkpoint(LZNet(blocks=1, filters=8), checkpoint)
+    assert match_command.main(argv) == 1
+    assert "holds a different match (players differ" in capsys.readouterr().err
 
 
 @pytest.mark.engine

@@ -134,7 +134,7 @@ class Match:
     def fingerprint(self) -> dict[str, Any]:
         """What a resumed match must agree on (games, workers, SPRT and timeouts may change)."""
         return {
-            "players": {n: s.to_dict() for n, s in self.players.items()},
+            "players": {n: s.identity() for n, s in self.players.items()},
             "schedule": self.schedule,
             "komi": self.komi,
             "max_moves": self.max_moves,

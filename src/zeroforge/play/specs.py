@@ -20,6 +20,7 @@ prefixed by `NAME=` to name the player (`new=leelaz:weights=net.gz,playouts=8`).
 
 from __future__ import annotations
 
+import hashlib
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,8 +72,16 @@ class EngineSpec:
     _weights: str | None = field(default=None, repr=False)  # leelaz: the file it loads
 
     def to_dict(self) -> dict[str, Any]:
-        """The spec as configured (what a resumed match must agree on)."""
+        """The spec as configured."""
         return {"kind": self.kind, "name": self.name, **self.options}
+
+    def identity(self) -> dict[str, Any]:
+        """What a resumed match must agree on: the spec, and for leelaz the weights' digest
+        (a net retrained to the same path is a different player)."""
+        identity = self.to_dict()
+        if self.kind == "leelaz":
+            identity["weights_sha256"] = file_sha256(self.options["weights"])
+        return identity
 
     def prepare(self, workdir: Path) -> None:
         """Resolve binaries and, for a leelaz checkpoint, export it once into `workdir`."""
@@ -95,6 +104,14 @@ class EngineSpec:
         if self.kind == "gnugo":
             return gnugo_argv(self._binary, self.options, seed)
         return leelaz_argv(self._binary, self.options, self._weights, seed)
+
+
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def gnugo_argv(binary: str, opts: dict[str, Any], seed: int) -> list[str]:

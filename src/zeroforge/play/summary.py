@@ -78,16 +78,17 @@ def _ratings(names: list[str], played: list[dict]) -> dict[str, dict[str, Any]]:
     return table
 
 
-def _fmt_elo(value: float | None) -> str:
-    return "inf" if value is None else f"{round(value) + 0:+d}"  # never "-0"
+def _fmt_elo(value: float | None, infinite: str = "+inf") -> str:
+    """`+12`, never `-0`; None (a perfect score either way) is `infinite`."""
+    return infinite if value is None else f"{round(value) + 0:+d}"
 
 
 def elo_text(summary: dict[str, Any]) -> str:
     if summary.get("elo_interval") is None or summary["games"] == 0:
         return ""
     low, high = summary["elo_interval"]
-    low_text = "-inf" if low is None else _fmt_elo(low)
-    return f"Elo {_fmt_elo(summary['elo'])} [{low_text}, {_fmt_elo(high)}]"
+    elo = _fmt_elo(summary["elo"], "+inf" if summary["score"] >= 0.5 else "-inf")
+    return f"Elo {elo} [{_fmt_elo(low, '-inf')}, {_fmt_elo(high)}]"
 
 
 def progress_text(summary: dict[str, Any]) -> str:
