@@ -16,26 +16,19 @@ from pathlib import Path
 
 from zeroforge.formats.sgf import GameRecord, write_game
 from zeroforge.go.geometry import PASS, vertex_to_move
+from zeroforge.play import specs
 from zeroforge.play.engines import EngineNotFound, engine_path
-from zeroforge.play.gtp import GTPEngine
+from zeroforge.play.gtp import EngineFailure, GTPEngine, GTPError
 from zeroforge.play.scoring import normalise_result
 from zeroforge.play.selfplay import GameProgress
 
 DEFAULT_KOMI = 7.5
-MOVE_TIMEOUT_S = 120.0
+MOVE_TIMEOUT_S = 600.0  # final_score can take minutes on an unsettled board
 
 
 def gnugo_argv(level: int, seed: int) -> list[str]:
-    return [
-        engine_path("gnugo"),
-        "--mode",
-        "gtp",
-        "--level",
-        str(level),
-        "--chinese-rules",
-        "--seed",
-        str(seed),
-    ]
+    options = {"level": level, "chinese_rules": True, "extra_args": []}
+    return specs.gnugo_argv(engine_path("gnugo"), options, seed)
 
 
 def play_game(
@@ -102,7 +95,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    if args.games < 1 or args.workers < 1 or args.handicap in (1,) or args.handicap > 9:
+    if args.games < 1 or args.workers < 1 or args.handicap == 1 or not 0 <= args.handicap <= 9:
         print(
             "gnugo-games: --games and --workers must be >= 1, --handicap 0 or 2-9", file=sys.stderr
         )
@@ -113,18 +106,30 @@ def main(argv: list[str]) -> int:
         print(f"gnugo-games: {exc}", file=sys.stderr)
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
-    paths = []
+    paths, lost = play_all(args)
+    print(f"{len(paths)} games in {args.out}, {len(lost)} lost to engine failures")
+    for message in lost:
+        print(f"  lost: {message.splitlines()[0]}", file=sys.stderr)
+    if args.chunks and paths:
+        from zeroforge.commands.sgf2chunks import convert_to_dir
+
+        stats, written = convert_to_dir(sorted(paths), args.out / "chunks")
+        print(f"{stats.positions} positions in {len(written)} chunks in {args.out / 'chunks'}")
+    return 0 if paths else 1
+
+
+def play_all(args: argparse.Namespace) -> tuple[list[Path], list[str]]:
+    """Every game, `workers` at a time; a game whose engine fails is reported, not fatal."""
+    paths, lost = [], []
     with (
         GameProgress(args.games, "gnugo games") as progress,
         ThreadPoolExecutor(args.workers) as pool,
     ):
-        futures = [pool.submit(run_game, args.out, i, args) for i in range(args.games)]
+        futures = {pool.submit(run_game, args.out, i, args): i for i in range(args.games)}
         for future in as_completed(futures):
-            paths.append(future.result())
+            try:
+                paths.append(future.result())
+            except (EngineFailure, GTPError) as exc:
+                lost.append(f"game {futures[future]} (seed {args.seed + futures[future]}): {exc}")
             progress.game_done()
-    print(f"{len(paths)} games in {args.out}")
-    if args.chunks:
-        from zeroforge.commands.sgf2chunks import convert_to_dir
-
-        convert_to_dir(sorted(paths), args.out / "chunks")
-    return 0
+    return paths, lost
