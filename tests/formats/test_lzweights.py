@@ -269,3 +269,60 @@ def test_channels_last_and_bfloat16_nets_export_the_same_rows():
     rows = net_to_rows(half)
     assert all(r.dtype == np.float32 for r in rows)
     assert np.allclose(rows[0], net_to_rows(net)[0], rtol=1e-2, atol=1e-3)
+
+
+def _strtof(token: bytes) -> np.float32:
+    """The C library's strtof: how leelaz (`std::istream >> float`) reads a number."""
+    import ctypes
+
+    libc = ctypes.CDLL(None)
+    libc.strtof.restype = ctypes.c_float
+    libc.strtof.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    return np.float32(libc.strtof(token, None))
+
+
+def test_long_decimals_round_like_strtof_not_twice(tmp_path):
+    """Text -> float64 -> float32 rounds twice; near a float32 midpoint that can differ from
+    strtof by one ulp. Build such decimals (midpoints nudged by 1e-40 either way, or exact)
+    and check a file's row reads as strtof reads it."""
+    from fractions import Fraction
+
+    rng = np.random.default_rng(7)
+    low = (rng.standard_normal(300) * 0.1).astype(np.float32)
+    high = np.nextafter(low, np.float32(np.inf))
+    pairs = zip(low.tolist(), high.tolist(), strict=True)
+    middles = [(Fraction(a) + Fraction(b)) / 2 for a, b in pairs]
+    nudges = [Fraction((-1) ** k * (k % 5 != 0), 10**40) for k in range(len(middles))]
+    tokens = [_decimal(m + n).encode() for m, n in zip(middles, nudges, strict=True)]
+    assert all(Fraction(float(t)) == m for t, m in zip(tokens, middles, strict=True))
+    expected = np.array([_strtof(t) for t in tokens], np.float32)
+    twice = np.array([float(t) for t in tokens]).astype(np.float32)
+    assert (expected != twice).sum() > 50  # the case exists, and often
+    rows = net_to_rows(small_net())
+    write_weights(tmp_path / "w.txt", rows)
+    lines = (tmp_path / "w.txt").read_bytes().split(b"\n")
+    values = lines[25].split(b" ")  # policy.fc_w
+    values[: len(tokens)] = tokens
+    lines[25] = b" ".join(values)
+    (tmp_path / "w.txt").write_bytes(b"\n".join(lines))
+    got = read_weights(tmp_path / "w.txt").rows[24][: len(tokens)]
+    assert np.array_equal(got.view(np.uint32), expected.view(np.uint32))
+    lines[25] = b"  ".join(values)  # the slow path (odd spacing) too
+    (tmp_path / "w.txt").write_bytes(b"\n".join(lines))
+    got = read_weights(tmp_path / "w.txt").rows[24][: len(tokens)]
+    assert np.array_equal(got.view(np.uint32), expected.view(np.uint32))
+
+
+def _decimal(value) -> str:
+    """Exact decimal text of a Fraction whose denominator is a power of 2 and 10."""
+    from fractions import Fraction
+
+    value = Fraction(value)
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    digits = 0
+    while value.denominator != 1:
+        value *= 10
+        digits += 1
+    text = str(value.numerator).rjust(digits + 1, "0")
+    return f"{sign}{text[:-digits]}.{text[-digits:]}" if digits else sign + text

@@ -34,6 +34,7 @@ import tempfile
 import warnings
 import zlib
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -184,10 +185,43 @@ def _infer_shape(path: Path, data: bytes, spans: list[tuple[int, int]]) -> tuple
     return extra // ROWS_PER_BLOCK, filters
 
 
+_FLOAT64_EXPONENT_BITS = 0x7FF << 52
+_FLOAT32_MIN_NORMAL_BITS = (1023 - 126) << 52  # float64 bits of 2**-126
+_FLOAT32_SUBNORMAL_STEP = 2.0**149  # 1 / the float32 spacing below 2**-126
+_LOW_29_BITS, _HALF_FLOAT32_ULP = (1 << 29) - 1, 1 << 28  # of a float64 mantissa
+
+
+def _halfway(values: np.ndarray) -> np.ndarray:
+    """Which float64 values lie exactly halfway between two neighbouring float32s."""
+    bits = values.view(np.int64)
+    halfway = (bits & _LOW_29_BITS) == _HALF_FLOAT32_ULP
+    small = np.flatnonzero((bits & _FLOAT64_EXPONENT_BITS) < _FLOAT32_MIN_NORMAL_BITS)
+    halfway[small] = (values[small] * _FLOAT32_SUBNORMAL_STEP) % 1.0 == 0.5
+    return halfway
+
+
+def _to_float32(values: np.ndarray, tokens) -> np.ndarray:
+    """float64 parses -> float32 exactly as strtof rounds the decimal text (leelaz reads
+    with `>>`). Rounding twice (text -> float64 -> float32) differs only where the float64
+    lies exactly halfway between two float32s: those few are rounded from the exact decimal
+    (`tokens()` gives the row's tokens)."""
+    out = values.astype(np.float32)
+    ties = np.flatnonzero(_halfway(values))
+    if ties.size:
+        texts = tokens()
+        for i in ties:
+            exact, middle = Fraction(texts[i].decode("ascii")), Fraction(float(values[i]))
+            if exact != middle:  # an exact tie keeps round-half-even, as strtof does
+                toward = np.float32(np.inf if exact > middle else -np.inf)
+                if (out[i] > values[i]) != (exact > middle):  # rounded to the wrong side
+                    out[i] = np.nextafter(out[i], toward)
+    return out
+
+
 def _parse_line(path: Path, line_no: int, text: bytes, spec: RowSpec) -> np.ndarray:
     """The slow, exact parse of one line, for files with odd spacing and for error messages."""
     tokens = text.split()
-    values = np.empty(len(tokens), np.float32)
+    values = np.empty(len(tokens), np.float64)
     for i, token in enumerate(tokens):
         try:
             values[i] = float(token)
@@ -201,7 +235,7 @@ def _parse_line(path: Path, line_no: int, text: bytes, spec: RowSpec) -> np.ndar
             f"{path}: line {line_no} should hold {spec.describe()}: expected {spec.size} "
             f"values, got {values.size}"
         )
-    return values
+    return _to_float32(values, lambda: tokens)
 
 
 def _parse_rows(path: Path, data: bytes, spans, layout: list[RowSpec]) -> list[np.ndarray]:
@@ -216,10 +250,14 @@ def _parse_rows(path: Path, data: bytes, spans, layout: list[RowSpec]) -> list[n
     if single_spaced:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # fromstring warns (and stops) at a bad token
-            flat = np.fromstring(data, dtype=np.float32, sep=" ")[1:]  # [0]: the version
+            flat = np.fromstring(data, dtype=np.float64, sep=" ")[1:]  # [0]: the version
         sizes = [spec.size for spec in layout]
         if flat.size == sum(sizes):
-            return np.split(flat, np.cumsum(sizes)[:-1])
+            rows = np.split(flat, np.cumsum(sizes)[:-1])
+            return [
+                _to_float32(row, lambda i=index: data[slice(*spans[i + 1])].split())
+                for index, row in enumerate(rows)
+            ]
     return [
         _parse_line(path, index + 2, data[slice(*spans[index + 1])], spec)
         for index, spec in enumerate(layout)
