@@ -109,7 +109,10 @@ def _position(args) -> tuple[np.ndarray, int]:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="zeroforge evaluate", description=__doc__.split("\n")[2])
+    parser = argparse.ArgumentParser(
+        prog="zeroforge evaluate",
+        description="Raw network output for one position, as leelaz's `heatmap` prints it.",
+    )
     parser.add_argument("net", help="Leela Zero weights (.txt/.gz) or a zeroforge checkpoint")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--chunk", help="a training chunk (.gz or text)")
