@@ -5,7 +5,7 @@ import pytest
 
 from zeroforge.commands import match as match_command
 from zeroforge.formats.sgf import read_game
-from zeroforge.play.match import Match, MatchError, run_match, unique_players
+from zeroforge.play.match import Match, MatchError, load_match, run_match, unique_players
 from zeroforge.play.ratings import Sprt
 from zeroforge.play.results import read_results
 from zeroforge.play.specs import parse_flag
@@ -157,3 +157,28 @@ def test_round_robin_from_config(tmp_path, fake_engine):
     elo = {name: rating["elo"] for name, rating in summary["ratings"].items()}
     assert elo["weak"] == 0 and elo["weak"] < elo["mid"] < elo["strong"]
     assert sys.executable in json.dumps(json.loads((tmp_path / "rr" / "match.json").read_text()))
+
+
+def test_config_paths_and_overrides(tmp_path, fake_engine, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    config = folder / "m.yaml"
+    config.write_text(
+        "players:\n"
+        f"  a: {{kind: gtp, command: {json.dumps(fake_engine(resign_after=2))}}}\n"
+        f"  b: {{kind: gtp, command: {json.dumps(fake_engine(resign_after=3))}}}\n"
+        "games: 3\nout: results/m1\nsprt: {elo0: 0, elo1: 50}\n"
+    )
+    match = load_match(config, {"games": None, "out": None, "workers": 1})
+    assert match.out == folder / "results" / "m1"  # relative to the config file
+    assert (match.games, match.workers, match.sprt.elo1) == (3, 1, 50)
+    assert match.schedule == "pair" and list(match.players) == ["a", "b"]
+    moved = load_match(config, {"out": tmp_path / "elsewhere", "games": 5})
+    assert moved.out == tmp_path / "elsewhere" and moved.games == 5
+    config.write_text("players: {a: {kind: gnugo}, b: {kind: gnugo}}\nsprt: {elo2: 1}\n")
+    with pytest.raises(MatchError, match="m.yaml"):
+        load_match(config, {})
+    config.write_text("players: {a: {kind: gnugo}, b: {kind: gnugo}}\nrounds: 3\n")
+    with pytest.raises(MatchError, match="unknown key.*rounds"):
+        load_match(config, {})

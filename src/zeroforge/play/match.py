@@ -170,7 +170,7 @@ def load_match(path: Path, overrides: dict[str, Any]) -> Match:
     raw.update({k: v for k, v in overrides.items() if v is not None})
     players = _players(raw.get("players"), path)
     out = Path(raw.get("out") or path.with_suffix(""))
-    if not out.is_absolute() and "out" not in overrides:
+    if not out.is_absolute() and overrides.get("out") is None:  # relative to the config
         out = path.parent / out
     sprt = raw.get("sprt")
     try:
@@ -245,9 +245,13 @@ def write_json_atomic(path: Path, obj: Any) -> None:
 
 def write_text_atomic(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 # --- one game -----------------------------------------------------------------------------
