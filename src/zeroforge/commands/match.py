@@ -29,7 +29,11 @@ from zeroforge.play.summary import build_summary, footer, markdown, progress_tex
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="zeroforge match", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="zeroforge match",
+        description=__doc__.split("\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("config", nargs="?", type=Path, help="match config YAML")
     p.add_argument("--black", help="engine spec of the first player (black in even games)")
     p.add_argument("--white", help="engine spec of the second player")
