@@ -62,6 +62,11 @@ CONFIG_KEYS = {
 STOP_POLL_S = 0.5
 
 
+def core_count() -> int:
+    """Cores this process may run on (respects CPU affinity, unlike os.cpu_count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 class MatchError(ValueError):
     """A match that cannot be run as asked (bad config, a different match in the directory)."""
 
@@ -116,7 +121,7 @@ class Match:
     komi: float = DEFAULT_KOMI
     max_moves: int = DEFAULT_MAX_MOVES
     move_timeout: float = DEFAULT_MOVE_TIMEOUT
-    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    workers: int = field(default_factory=lambda: core_count())
     sprt: Sprt | None = None
     scorer_level: int = SCORER_LEVEL
 
@@ -182,7 +187,7 @@ def load_match(path: Path, overrides: dict[str, Any]) -> Match:
             komi=float(raw.get("komi", DEFAULT_KOMI)),
             max_moves=int(raw.get("max_moves", DEFAULT_MAX_MOVES)),
             move_timeout=float(raw.get("move_timeout", DEFAULT_MOVE_TIMEOUT)),
-            workers=int(raw.get("workers") or os.cpu_count() or 1),
+            workers=int(raw.get("workers") or core_count()),
             sprt=Sprt(**sprt) if isinstance(sprt, dict) else sprt,
             scorer_level=int(raw.get("scorer_level", SCORER_LEVEL)),
         )

@@ -105,7 +105,8 @@ def progress_text(summary: dict[str, Any]) -> str:
 
 def _rows(summary: dict[str, Any]) -> list[list[str]]:
     rows = []
-    for name, rating in summary["ratings"].items():
+    ratings = sorted(summary["ratings"].items(), key=lambda item: -item[1]["elo"])
+    for name, rating in ratings:  # strongest first
         score = "-" if rating["score"] is None else f"{100 * rating['score']:.1f} %"
         margin = "" if rating["elo_95"] is None else f" ± {rating['elo_95']:.0f}"
         rows.append(
