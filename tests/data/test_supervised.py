@@ -111,6 +111,17 @@ def random_game(seed: int, handicap: int, moves: int) -> GameRecord:
     return GameRecord(moves=played, komi=7.5, result=result, handicap_stones=stones)
 
 
+# Setup corner cases, checked against leelaz: AW + PL (kept); AW capturing AB stones, then the
+# wrong colour to move (skipped by both); HA with its AB in the next node (skipped by both); a
+# bare `B+` result, a comment and a `tt` pass (kept).
+EDGE_GAMES = """
+(;GM[1]SZ[19]HA[2]KM[0.5]RE[B+R];AB[dd][pp];W[dp];B[pd];W[qq];B[])
+(;GM[1]SZ[19]KM[7.5]RE[W+2.5]AB[dd][pp]AW[dp]PL[W];W[pd];B[qq];W[];B[cc])
+(;GM[1]SZ[19]KM[7.5]RE[B+Resign]AB[aa][ba]AW[ab][bb][ca];W[cb];B[da];W[])
+(;GM[1]SZ[19]KM[7.5]RE[B+]AB[dd];W[pd];B[qq];W[pp];B[dp]C[comment];W[tt])
+"""
+
+
 def record_keys(positions: Positions) -> list[bytes]:
     return sorted(
         positions.planes[i].tobytes()
@@ -143,6 +154,7 @@ def test_equals_dump_supervised_on_random_games(lowercase_tmp, lz_weights):
         write_game(games / f"r{i}.sgf", random_game(i, handicap, 300 + 40 * i))
     # Unusable games in the same file: leelaz skips them, so must we.
     (games / "z.sgf").write_text("(;SZ[9]RE[B+R];B[cc])(;SZ[19];B[cc])(;SZ[19]RE[0];B[aa])")
+    (games / "edge.sgf").write_text(EDGE_GAMES)
     paths = sorted(games.glob("*.sgf"))
     theirs = dump_supervised(
         lz_weights, collection(paths, lowercase_tmp / "all.sgfs"), lowercase_tmp / "sup"
@@ -150,7 +162,7 @@ def test_equals_dump_supervised_on_random_games(lowercase_tmp, lz_weights):
     out = lowercase_tmp / "ours"
     assert sgf2chunks.main([str(games), "--out", str(out), "--games-per-chunk", "4"]) == 0
     ours = Positions.concat([read_chunk(p).positions for p in sorted(out.glob("*.gz"))])
-    assert len(sorted(out.glob("*.gz"))) == 2  # 6 usable games, 4 per chunk
+    assert len(sorted(out.glob("*.gz"))) == 2  # 6 + 2 usable games, 4 per chunk
     assert len(ours) == len(theirs) > 6 * 300
     assert record_keys(ours) == record_keys(theirs)
 
