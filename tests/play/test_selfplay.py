@@ -51,8 +51,9 @@ def check_game_files(out: Path, name: str) -> int:
     assert q.dtype == np.float32 and ((q >= -1) & (q <= 1)).all()
     assert ((values.net_value >= -1) & (values.net_value <= 1)).all()
     game = read_game(out / "sgf" / f"{name}.sgf")
-    # One record per genmove: black first, then alternating.
-    assert len(positions) == len(game.moves)
+    # One record per genmove, black first, then alternating; a resigning genmove records too.
+    resigned = game.result.endswith("+R")
+    assert len(positions) == len(game.moves) + resigned
     assert list(positions.side_to_move) == [i % 2 for i in range(len(positions))]
     winner = result_winner(game.result)
     won = np.where(positions.side_to_move == (0 if winner == "b" else 1), 1, -1)
@@ -85,6 +86,18 @@ def test_two_game_selfplay(tmp_path, lz_weights, max_moves):
         assert pct == (1 if game.resign_allowed else 0)
     leftovers = [p for p in out.rglob("*") if p.name.startswith(".")]
     assert not leftovers
+
+
+@pytest.mark.engine
+def test_resignation(tmp_path, lz_weights):
+    # leelaz resigns at the first move it may (after 361/4 moves) when its winrate is < 60 %.
+    options = SelfplayOptions(
+        weights=str(lz_weights), playouts=5, seed=300, resign_pct=60, no_resign_fraction=0
+    )
+    stats = run_selfplay(options, games=1, workers=1, out=tmp_path, show_progress=False)
+    game = stats.games[0]
+    assert game.result.endswith("+R") and game.records == game.moves + 1
+    check_game_files(tmp_path, game.name)
 
 
 def _leelaz_children() -> list[int]:

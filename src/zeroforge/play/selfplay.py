@@ -5,7 +5,8 @@ self-play options (`-m 30 -n -d -r 1`, a fraction of games with `-r 0` so resign
 mistakes can be measured) and its own seed. A game ends on resignation or two passes (or the
 optional move cap); otherwise GNU Go scores it (`play.scoring`: leelaz's own final_score keeps
 dead stones). Then leelaz dumps the records (`dump_training`) and search values
-(`dump_debug`) into a private temporary directory, and the game is published into OUT:
+(`dump_debug`) into a private temporary directory (one record per genmove, the resigning one
+included), and the game is published into OUT:
 
     OUT/sgf/NAME.sgf           the game record
     OUT/debug/NAME.debug       dump_debug, gzip (formats.lzdebug): q per record
