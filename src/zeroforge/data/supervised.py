@@ -7,9 +7,10 @@ file itself is `formats.chunks`. What leelaz 0.17 does (Training.cpp, SGFTree.cp
   `W+Resign`, `B+` alone included) and does not contain `Time`; anything else is skipped.
 - setup: the root's AB stones, then its AW stones, are played onto the board (captures
   apply); if HA > 0 and the root has no AB, the first child's AB are taken (a common bug of
-  Go programs that leelaz works around). Each setup stone passes the turn, so after AB white
-  is to move, after AW black; PL overrides. The setup position has no history: it is the
-  anchor, move number 0.
+  Go programs that leelaz works around; the move-less node then breaks the colour alternation,
+  so both leelaz and this module skip such a game). Each setup stone passes the turn, so after
+  AB white is to move, after AW black; PL overrides. The setup position has no history: it is
+  the anchor, move number 0.
 - one record per main-line move (passes included, one-hot policy, index 361 for pass), taken
   before the move; history planes t, t-1, ..., t-7 go back to the anchor and are empty beyond.
 - winner: 1 if the side to move won the game, else -1.
