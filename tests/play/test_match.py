@@ -87,7 +87,7 @@ def test_sprt_stops_the_match_early(tmp_path, fake_spec):
         tmp_path,
         fake_spec,
         {"name": "strong"},
-        {"resign_after": 0},
+        {"resign_after": 0, "delay": 0.3},  # slow enough for the main thread to stop it
         games=40,
         sprt=Sprt(0, 200, 0.05, 0.05),
         max_moves=6,
