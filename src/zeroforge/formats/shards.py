@@ -128,6 +128,11 @@ def to_records(shard: Shard, policy_dtype: str = "float32") -> np.ndarray:
         if not (np.abs(values) <= 1).all():
             raise ValueError(f"{name} must lie in [-1, 1]")
         records[name] = values
+    bad = bad_records(records)
+    if bad.any():
+        raise ValueError(
+            f"record {int(np.argmax(bad))}: side to move, winner or policy out of range"
+        )
     return records
 
 
