@@ -33,7 +33,7 @@ BATCH = 256
 TARGET_RATIO = 0.9  # issue 4: zeroforge train at >= 90 % of the bare loop
 PRECISIONS = {"fp32": "32", "bf16": "bf16-mixed"}
 # (network, timed steps of the bare loop, of zeroforge train, logging interval)
-FULL = [("6x64", 6, 12, 4), ("10x128", 4, 8, 2)]
+FULL = [("6x64", 4, 8, 4), ("10x128", 3, 6, 2)]
 QUICK = [("6x64", 3, 6, 2)]
 QUICK_PRECISIONS = ("bf16",)
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import lightning.pytorch as pl
+import torch
 from torch.utils.data import DataLoader
 
 from zeroforge.data.dataset import ChunkDataset, expand_paths, split_files
@@ -29,7 +30,8 @@ class DataStream:
         self.start = start
 
     def loader(self) -> DataLoader:
-        return DataLoader(self.dataset, batch_size=None, num_workers=self.workers)
+        pin = torch.cuda.is_available()  # page-locked batches: asynchronous copies to the GPU
+        return DataLoader(self.dataset, batch_size=None, num_workers=self.workers, pin_memory=pin)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         epoch, skip = self.start
