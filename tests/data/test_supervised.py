@@ -198,3 +198,13 @@ def test_equals_dump_supervised_on_gnugo_games(lowercase_tmp, lz_weights):
     ours = Positions.concat(list(convert_games(paths, stats)))
     assert stats.games == 4 and len(ours) == 4 * 24
     assert record_keys(ours) == record_keys(theirs)
+
+
+def test_equals_the_shipped_dump_supervised_sample():
+    """data/sample/gnugo: 8 GNU Go games and leelaz's own dump_supervised of them."""
+    sample = Path(__file__).resolve().parents[2] / "data" / "sample" / "gnugo"
+    stats = ConversionStats()
+    ours = Positions.concat(list(convert_games([sample / "gnugo-games.sgf"], stats)))
+    theirs = read_chunk(sample / "supervised.0.gz").positions
+    assert stats.games == 8 and len(ours) == len(theirs) == 1956
+    assert record_keys(ours) == record_keys(theirs)
