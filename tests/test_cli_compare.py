@@ -71,6 +71,7 @@ def test_load_and_summarize(tmp_path):
     assert row["best_val_loss"] == 5.2 and row["best_step"] == 40
     assert row["final_val_loss"] == 5.2
     assert row["final_val_accuracy"] == pytest.approx(0.13)
+    assert row["best_val_policy"] == pytest.approx(4.2) and row["final_val_value"] == 1.0
     assert row["steps"] == 40
     assert row["samples_per_s"] == pytest.approx(np.mean(rates[1:]))
     assert row["wall_s"] == pytest.approx(wall[-1])
@@ -114,7 +115,7 @@ def test_missing_optional_columns(tmp_path, capsys):
     (run / "metrics.csv").write_text("step,loss\n10,6.0\n20,5.5\n")
     assert main(["compare", str(run), "--no-plots"]) == 0
     table = capsys.readouterr().out
-    assert "| old | ? | - | - | 20 | - | - | - | - | 5.5000 | - | - |" in table
+    assert "| old | ? | - | - | 20 | - | - | - | - | - | - | - | 5.5000 | - | - |" in table
 
 
 def test_missing_run_dir_is_a_clear_error(tmp_path, capsys):

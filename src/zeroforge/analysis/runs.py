@@ -150,6 +150,7 @@ def summarize(run: Run) -> dict[str, Any]:
     wall = run.column("train", "wall_s")
     best = int(np.nanargmin(val_loss)) if val_loss is not None else None
     accuracy = run.column("val", VAL_ACCURACY)
+    policy, value = run.column("val", "val_policy_loss"), run.column("val", "val_value_mse")
     return {
         "run": run.name,
         "network": _network_label(run.config),
@@ -159,6 +160,9 @@ def summarize(run: Run) -> dict[str, Any]:
         "best_val_loss": float(val_loss[best]) if best is not None else None,
         "best_step": int(run.val["step"][best]) if best is not None else None,
         "final_val_loss": float(val_loss[-1]) if val_loss is not None else None,
+        "best_val_policy": float(np.nanmin(policy)) if policy is not None else None,
+        "final_val_policy": float(policy[-1]) if policy is not None else None,
+        "final_val_value": float(value[-1]) if value is not None else None,
         "final_val_accuracy": float(accuracy[-1]) if accuracy is not None else None,
         "final_train_loss": float(run.train[TRAIN_LOSS][-1]) if len(steps) else None,
         # the first interval includes start-up (data loader, compilation): leave it out
@@ -178,6 +182,9 @@ TABLE_COLUMNS = (
     ("best_val_loss", "best val loss", "{:.4f}"),
     ("best_step", "at step", "{}"),
     ("final_val_loss", "final val loss", "{:.4f}"),
+    ("best_val_policy", "best val policy", "{:.4f}"),
+    ("final_val_policy", "final val policy", "{:.4f}"),
+    ("final_val_value", "final val value MSE", "{:.4f}"),
     ("final_val_accuracy", "final val acc", "{:.3f}"),
     ("final_train_loss", "final train loss", "{:.4f}"),
     ("wall_s", "wall s", "{:.0f}"),
