@@ -123,8 +123,11 @@ def _watch_chunks(out: Path, stop: threading.Event, seen: dict) -> None:
         finished = stop.is_set()  # one more look after the last game
         for chunk in (out / "chunks").glob("*.gz"):
             if chunk.name not in seen:
-                seen[chunk.name] = len(read_chunk(chunk).positions)
-                assert len(read_debug(debug_path_for(chunk))) == seen[chunk.name]
+                try:
+                    seen[chunk.name] = len(read_chunk(chunk).positions)
+                    assert len(read_debug(debug_path_for(chunk))) == seen[chunk.name]
+                except Exception as exc:  # reported by the test thread
+                    seen[chunk.name] = exc
         if finished:
             return
         time.sleep(0.01)
@@ -148,7 +151,7 @@ def test_killed_engine_loses_only_its_game(tmp_path, lz_weights):
     player.start()
     deadline = time.monotonic() + 60
     while not _leelaz_children() and time.monotonic() < deadline:
-        time.sleep(0.05)
+        time.sleep(0.01)
     victims = _leelaz_children()
     assert victims, "no leelaz process to kill"
     os.kill(victims[0], signal.SIGKILL)
@@ -158,6 +161,7 @@ def test_killed_engine_loses_only_its_game(tmp_path, lz_weights):
     stats = result["stats"]
     assert len(stats.games) == 3
     assert len(stats.crashes) == 1 and "exit code -9" in stats.crashes[0]
+    assert all(isinstance(n, int) for n in seen.values()), seen
     names = sorted(p.name for p in (out / "chunks").glob("*.gz"))
     assert names == sorted(f"{g.name}.gz" for g in stats.games) == sorted(seen)
     for game in stats.games:
