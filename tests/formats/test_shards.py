@@ -108,7 +108,7 @@ def test_bad_values_and_skipping(tmp_path, random_positions):
 
 
 def test_writer_rejects_out_of_range_q(tmp_path, random_positions):
-    with pytest.raises(ValueError, match="q must lie"):
+    with pytest.raises(ValueError, match="record 1"):
         write_shard(tmp_path / "x.zfs", Shard(random_positions(3), np.array([0, 2, 0])))
     positions = random_positions(4)
     positions.policy[2, 0] = -0.1

@@ -17,28 +17,27 @@ from pathlib import Path
 import numpy as np
 
 from zeroforge.data.files import expand_paths, file_kind
-from zeroforge.formats.chunks import ChunkError, Positions, read_chunk
+from zeroforge.formats.chunks import ChunkError, read_chunk_packed
 from zeroforge.formats.lzdebug import DebugFileError, debug_path_for, read_debug
-from zeroforge.formats.shards import POLICY_DTYPES, SUFFIX, Shard, ShardError, write_shard
+from zeroforge.formats.shards import POLICY_DTYPES, SUFFIX, ShardError, make_records, write_records
 
 DEFAULT_RECORDS_PER_SHARD = 50_000  # ~110 MB with a float32 policy
 
 
 @dataclass
 class ShardWriter:
-    """Collects shards of one field set and writes them when full."""
+    """Collects records of one field set and writes a shard whenever enough are there."""
 
     out_dir: Path
     name: str
     records_per_shard: int
-    policy_dtype: str
-    parts: list[Shard] = field(default_factory=list)
+    parts: list[np.ndarray] = field(default_factory=list)
     pending: int = 0
     written: list[Path] = field(default_factory=list)
 
-    def add(self, shard: Shard) -> None:
-        self.parts.append(shard)
-        self.pending += len(shard)
+    def add(self, records: np.ndarray) -> None:
+        self.parts.append(records)
+        self.pending += len(records)
         while self.pending >= self.records_per_shard:
             self._write(self.records_per_shard)
 
@@ -47,47 +46,30 @@ class ShardWriter:
             self._write(self.pending)
 
     def _write(self, count: int) -> None:
-        whole = _concat(self.parts)
+        whole = np.concatenate(self.parts)
         path = self.out_dir / f"{self.name}-{len(self.written):05d}{SUFFIX}"
-        write_shard(path, _slice(whole, 0, count), self.policy_dtype)
+        write_records(path, whole[:count])
         self.written.append(path)
-        rest = _slice(whole, count, len(whole))
-        self.parts, self.pending = ([rest] if len(rest) else []), len(rest)
+        self.parts, self.pending = [whole[count:]], len(whole) - count
 
 
-def _concat(parts: list[Shard]) -> Shard:
-    if len(parts) == 1:
-        return parts[0]
-
-    def join(name: str):
-        values = [getattr(p, name) for p in parts]
-        return None if values[0] is None else np.concatenate(values)
-
-    positions = Positions.concat([p.positions for p in parts])
-    return Shard(positions, join("q"), join("net_value"))
-
-
-def _slice(shard: Shard, start: int, end: int) -> Shard:
-    cut = slice(start, end)
-    optional = {
-        name: None if getattr(shard, name) is None else getattr(shard, name)[cut]
-        for name in ("q", "net_value")
-    }
-    return Shard(shard.positions[cut], **optional)
-
-
-def chunk_with_values(path: str) -> Shard:
-    """A chunk's positions, with q and net value when its dump_debug file exists."""
-    positions = read_chunk(path).positions
+def chunk_records(path: str, policy_dtype: str) -> np.ndarray:
+    """A chunk's records (planes stay bit-packed), with q and net value when its dump_debug
+    file exists."""
+    (planes, side, policy, winner), _, _ = read_chunk_packed(path, "raise")
+    arrays = {"planes": planes, "side_to_move": side, "policy": policy, "winner": winner}
     debug = debug_path_for(path)
-    if not debug.exists():
-        return Shard(positions)
-    values = read_debug(debug)
-    if len(values) != len(positions):
-        raise DebugFileError(
-            f"{debug}: {len(values)} search values but {path} has {len(positions)} records"
-        )
-    return Shard(positions, values.q.astype(np.float32), values.net_value.astype(np.float32))
+    if debug.exists():
+        values = read_debug(debug)
+        if len(values) != len(winner):
+            raise DebugFileError(
+                f"{debug}: {len(values)} search values but {path} has {len(winner)} records"
+            )
+        arrays.update(q=values.q, net_value=values.net_value)
+    try:
+        return make_records(arrays, policy_dtype)
+    except ValueError as exc:
+        raise ShardError(f"{path}: {exc}") from None
 
 
 def pack_files(
@@ -106,15 +88,16 @@ def pack_files(
     if clash:
         raise FileExistsError(f"{clash[0]} exists: choose another OUT_DIR or --prefix")
     writers = {
-        q: ShardWriter(out_dir, f"{prefix}-q" if q else prefix, records_per_shard, policy_dtype)
+        q: ShardWriter(out_dir, f"{prefix}-q" if q else prefix, records_per_shard)
         for q in (True, False)
     }
     records = with_q = 0
     for path in chunks:
-        shard = chunk_with_values(path)
-        writers[shard.q is not None].add(shard)
-        records += len(shard)
-        with_q += len(shard) if shard.q is not None else 0
+        chunk = chunk_records(path, policy_dtype)
+        has_q = "q" in chunk.dtype.names
+        writers[has_q].add(chunk)
+        records += len(chunk)
+        with_q += len(chunk) if has_q else 0
     for writer in writers.values():
         writer.close()
     return writers[True].written + writers[False].written, records, with_q

@@ -115,23 +115,34 @@ def encode_header(dtype: np.dtype, count: int) -> bytes:
 def to_records(shard: Shard, policy_dtype: str = "float32") -> np.ndarray:
     """Positions (+ q, net value) -> structured record array."""
     positions = shard.positions
-    optional = tuple(n for n in OPTIONAL_FIELDS if getattr(shard, n) is not None)
-    records = np.zeros(len(positions), dtype=record_dtype(policy_dtype, optional))
-    records["planes"] = pack_planes(positions.planes)
-    records["side_to_move"] = positions.side_to_move
-    records["winner"] = positions.winner
-    records["policy"] = positions.policy
-    for name in optional:
-        values = np.asarray(getattr(shard, name), dtype=np.float32)
-        if values.shape != (len(positions),):
-            raise ValueError(f"{name} has shape {list(values.shape)}, expected [{len(positions)}]")
-        if not (np.abs(values) <= 1).all():
-            raise ValueError(f"{name} must lie in [-1, 1]")
+    arrays = {
+        "planes": pack_planes(positions.planes),
+        "side_to_move": positions.side_to_move,
+        "winner": positions.winner,
+        "policy": positions.policy,
+        "q": shard.q,
+        "net_value": shard.net_value,
+    }
+    return make_records(arrays, policy_dtype)
+
+
+def make_records(arrays: dict, policy_dtype: str = "float32") -> np.ndarray:
+    """Field arrays (planes already packed [N,16,46]; q and net_value may be None or absent)
+    -> checked structured record array. ValueError names the first bad record."""
+    n = len(arrays["winner"])
+    optional = tuple(name for name in OPTIONAL_FIELDS if arrays.get(name) is not None)
+    records = np.zeros(n, dtype=record_dtype(policy_dtype, optional))
+    for name in records.dtype.names:
+        values = np.asarray(arrays[name])
+        if values.shape != records[name].shape:
+            raise ValueError(
+                f"{name} has shape {list(values.shape)}, expected {list(records[name].shape)}"
+            )
         records[name] = values
     bad = bad_records(records)
     if bad.any():
         raise ValueError(
-            f"record {int(np.argmax(bad))}: side to move, winner or policy out of range"
+            f"record {int(np.argmax(bad))}: side to move, winner, policy or q out of range"
         )
     return records
 
