@@ -208,3 +208,24 @@ def test_equals_the_shipped_dump_supervised_sample():
     theirs = read_chunk(sample / "supervised.0.gz").positions
     assert stats.games == 8 and len(ours) == len(theirs) == 1956
     assert record_keys(ours) == record_keys(theirs)
+
+
+@pytest.mark.engine
+@pytest.mark.slow
+def test_full_gnugo_game(lowercase_tmp, lz_weights):
+    """One whole level-1 game (about 200 moves, ~17 s): played to two passes or resignation,
+    scored by GNU Go's final_score, converted equal to dump_supervised."""
+    from zeroforge.commands.gnugo_games import main as gnugo_games
+    from zeroforge.formats.sgf import read_game
+
+    games = lowercase_tmp / "full"
+    assert gnugo_games(["--games", "1", "--level", "1", "--seed", "5", "--out", str(games)]) == 0
+    path = next(games.glob("*.sgf"))
+    game = read_game(path)
+    assert "move cap" not in game.comment and game.result[:2] in ("B+", "W+")
+    ended_by_passes = game.moves[-1][1] == game.moves[-2][1] == PASS
+    assert ended_by_passes or game.result.endswith("+R")
+    theirs = dump_supervised(lz_weights, path, lowercase_tmp / "sup")
+    ours = game_positions(sgf.Sgf_game.from_bytes(path.read_bytes()))
+    assert len(ours) == len(game.moves) > 100
+    assert record_keys(ours) == record_keys(theirs)
