@@ -41,6 +41,11 @@ def test_seeds_distinct_and_resign_fraction():
     assert resign_allowed(options, 123) == resign_allowed(options, 123)
 
 
+def test_a_search_limit_is_required(tmp_path):
+    with pytest.raises(ValueError, match="playouts or visits"):
+        run_selfplay(SelfplayOptions(weights="w"), 1, 1, tmp_path, show_progress=False)
+
+
 def check_game_files(out: Path, name: str) -> int:
     """Chunk, search values and SGF of one game agree; returns the record count."""
     chunk = out / "chunks" / f"{name}.gz"

@@ -248,6 +248,8 @@ def selfplay_game(
 def run_selfplay(
     options: SelfplayOptions, games: int, workers: int, out: Path, show_progress: bool = True
 ) -> SelfplayStats:
+    if options.playouts is None and options.visits is None:
+        raise ValueError("set playouts or visits: without them leelaz searches without limit")
     for sub in ("sgf", "debug", "chunks"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     stats = SelfplayStats()
