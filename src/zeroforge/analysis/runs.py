@@ -204,41 +204,51 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+# Panels of the loss figures: (training column, validation column, title)
+PANELS = (
+    (TRAIN_LOSS, VAL_LOSS, "loss (policy + value_weight * value MSE + L2)"),
+    ("policy_loss", "val_policy_loss", "policy cross-entropy"),
+    ("value_mse", "val_value_mse", "value MSE"),
+)
+
+
 def plot_losses(runs: list[Run], x: str, path: Path) -> None:
-    """PNG of training (thin) and validation (markers) loss per run against `step` or `wall_s`."""
+    """PNG of the PANELS per run, training (thin) and validation (markers), against `step` or
+    `wall_s`; a panel no run has data for is left out."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
-    for index, run in enumerate(runs):
-        color = f"C{index}"
-        if len(run.train["step"]):
-            ax.plot(
-                run.train[x],
-                run.train[TRAIN_LOSS],
-                color=color,
-                alpha=0.45,
-                lw=1,
-                label=f"{run.name} train",
-            )
-        if run.column("val", VAL_LOSS) is not None:
-            ax.plot(
-                run.val[x],
-                run.val[VAL_LOSS],
-                color=color,
-                marker="o",
-                lw=2,
-                label=f"{run.name} validation",
-            )
-    ax.set_xlabel("step" if x == "step" else "wall time (s)")
-    ax.set_ylabel("loss (policy cross-entropy + value MSE)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    panels = [
+        p
+        for p in PANELS
+        if any(
+            r.column("train", p[0]) is not None or r.column("val", p[1]) is not None for r in runs
+        )
+    ]
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 5), dpi=100, squeeze=False)
+    for ax, (train_column, val_column, title) in zip(axes[0], panels, strict=True):
+        for index, run in enumerate(runs):
+            _plot_run(ax, run, x, train_column, val_column, f"C{index}")
+        ax.set_title(title)
+        ax.set_xlabel("step" if x == "step" else "wall time (s)")
+        ax.grid(alpha=0.3)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    columns = max(1, min(len(labels), 2 * len(panels)))
+    fig.legend(handles, labels, loc="lower center", ncol=columns, fontsize=8)
+    rows = -(-len(labels) // columns)
+    fig.tight_layout(rect=(0, min(0.4, 0.02 + 0.045 * rows), 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp.png")
     fig.savefig(tmp)
     plt.close(fig)
     tmp.replace(path)
+
+
+def _plot_run(ax, run: Run, x: str, train_column: str, val_column: str, color: str) -> None:
+    train, val = run.column("train", train_column), run.column("val", val_column)
+    if train is not None:
+        ax.plot(run.train[x], train, color=color, alpha=0.4, lw=1, label=f"{run.name} train")
+    if val is not None:
+        ax.plot(run.val[x], val, color=color, marker="o", lw=2, label=f"{run.name} validation")
