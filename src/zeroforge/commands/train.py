@@ -55,7 +55,7 @@ def main(argv: list[str]) -> int:
     try:
         cfg = compose_config(args.overrides)
         if args.cfg == "job":
-            print(OmegaConf.to_yaml(cfg), end="")
+            print(OmegaConf.to_yaml(cfg, resolve=True), end="")
             return 0
         missing = sorted(OmegaConf.missing_keys(cfg))
         if missing:
