@@ -21,5 +21,6 @@ AREAS: list[str] = [
     "selfplay",
     "weights",
     "train",
+    "nfnet",
     "match",
 ]
