@@ -48,3 +48,6 @@ def test_resume_across_a_data_epoch(tmp_path):
     resume = f"resume={tmp_path / 'split' / 'checkpoints' / 'last.ckpt'}"
     assert main(train_args(chunks, tmp_path / "split", 11, *extra, resume)) == 0
     assert losses(tmp_path / "split") == losses(tmp_path / "whole")
+    with open(tmp_path / "split" / "metrics.csv") as handle:
+        epochs = {int(r["step"]): int(r["epoch"]) for r in csv.DictReader(handle)}
+    assert [epochs[s] for s in (1, 6, 7, 11)] == [0, 0, 1, 1]  # passes over the data

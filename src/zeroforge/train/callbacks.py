@@ -64,6 +64,13 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def data_epoch(trainer: pl.Trainer) -> int:
+    """Passes over the training data so far: the data stream's epoch (train/datamodule.py),
+    since Lightning sees one endless epoch."""
+    consumed = getattr(trainer.datamodule, "consumed", None)
+    return consumed[0] if consumed else trainer.current_epoch
+
+
 class AtomicCheckpointIO(TorchCheckpointIO):
     def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None):
         buffer = io.BytesIO()
@@ -102,7 +109,7 @@ class MetricsCSV(pl.Callback):
         metrics = trainer.callback_metrics
         row = {
             "step": step,
-            "epoch": trainer.current_epoch,
+            "epoch": data_epoch(trainer),
             "samples": step * batch_size,
             "samples_per_s": f"{rate:.2f}",
         }
@@ -115,7 +122,7 @@ class MetricsCSV(pl.Callback):
         if trainer.sanity_checking or not trainer.is_global_zero:
             return
         metrics = trainer.callback_metrics
-        row = {"step": trainer.global_step, "epoch": trainer.current_epoch}
+        row = {"step": trainer.global_step, "epoch": data_epoch(trainer)}
         for name in ("loss", "policy_loss", "value_mse", "accuracy"):
             if f"val/{name}" in metrics:
                 row[f"val_{name}"] = f"{float(metrics[f'val/{name}']):.6g}"
