@@ -20,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from zeroforge.formats.chunks import atomic_write_bytes  # noqa: E402
+from zeroforge.atomic import atomic_write_bytes  # noqa: E402
 from zeroforge.formats.nnue import SFNNV5, NnueNet  # noqa: E402
 
 NNUE_CLIP = 64  # quantised steps at which |w| saturates in the image

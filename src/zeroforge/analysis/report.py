@@ -12,7 +12,7 @@ import numpy as np
 
 from zeroforge.analysis import dead, figures, similarity, stats
 from zeroforge.analysis.nets import LoadedNet
-from zeroforge.formats.chunks import atomic_write_bytes
+from zeroforge.atomic import atomic_write_bytes
 
 MD_LIST_LIMIT = 64  # unit numbers shown per list in the markdown (the JSON has all)
 

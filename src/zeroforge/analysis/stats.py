@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zeroforge.formats.chunks import atomic_write_bytes
+from zeroforge.atomic import atomic_write_bytes
 
 QUANTILES = (0.0, 0.01, 0.25, 0.5, 0.75, 0.99, 1.0)
 FLOAT_LEVELS = 255

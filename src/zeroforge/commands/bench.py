@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+from zeroforge.atomic import atomic_write_text
 from zeroforge.bench import AREAS, BenchResult
 
 DEFAULT_DOC = Path("docs/PERFORMANCE.md")
@@ -75,9 +76,7 @@ def update_doc(doc: Path, sections: dict[str, str]) -> None:
         else:
             text = text.rstrip("\n") + "\n\n" + body + "\n"
     doc.parent.mkdir(parents=True, exist_ok=True)
-    tmp = doc.with_name(f".{doc.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, doc)
+    atomic_write_text(doc, text)
 
 
 def main(argv: list[str]) -> int:

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import gzip
 import os
-import secrets
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from zeroforge.atomic import atomic_write_bytes
 from zeroforge.go.geometry import NUM_MOVES, NUM_POINTS
 from zeroforge.go.planes import STORED_PLANES
 
@@ -442,18 +442,6 @@ def encode_chunk(positions: Positions) -> bytes:
             b"%d\n%s\n%d\n" % (positions.side_to_move[r], policy_line.encode(), positions.winner[r])
         )
     return b"".join(out)
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, then rename it into place."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def write_chunk(path: str | os.PathLike, positions: Positions) -> None:

@@ -17,12 +17,12 @@ Self-play writes the chunk as `DIR/chunks/NAME.gz` and this file as `DIR/debug/N
 from __future__ import annotations
 
 import gzip
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from zeroforge.atomic import atomic_open
 
 DEBUG_VERSION = "2"  # first line of the file (Training::dump_debug)
 DEBUG_DIR, CHUNK_DIR = "debug", "chunks"
@@ -110,14 +110,8 @@ def write_debug(path: str | Path, values: SearchValues) -> None:
         strict=True,
     ):
         lines.append(f"{row[0]:g} {row[1]:g} {row[2]:g} {int(row[3])}")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb") as handle:
-            handle.write(("\n".join(lines) + "\n").encode("ascii"))
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_open(path) as raw, gzip.GzipFile(fileobj=raw, mode="wb") as handle:
+        handle.write(("\n".join(lines) + "\n").encode("ascii"))
 
 
 def debug_path_for(chunk: str | Path) -> Path:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import tempfile
 import warnings
 import zlib
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zeroforge.atomic import atomic_open
 from zeroforge.go.geometry import NUM_MOVES, NUM_POINTS
 from zeroforge.go.planes import INPUT_PLANES
 
@@ -394,22 +394,16 @@ def _validate_rows(rows: list[np.ndarray]) -> None:
 
 
 def _atomic_write(path: Path, chunks) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            sink = (
-                gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=GZIP_LEVEL, mtime=0)
-                if path.suffix == ".gz"
-                else raw
-            )
-            for chunk in chunks:
-                sink.write(chunk)
-            if sink is not raw:
-                sink.close()
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_open(path) as raw:
+        sink = (
+            gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=GZIP_LEVEL, mtime=0)
+            if path.suffix == ".gz"
+            else raw
+        )
+        for chunk in chunks:
+            sink.write(chunk)
+        if sink is not raw:
+            sink.close()
 
 
 def write_weights(path: str | os.PathLike, rows: list[np.ndarray]) -> None:

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zeroforge.formats.chunks import atomic_write_bytes
+from zeroforge.atomic import atomic_write_bytes
 
 LEB128_MAGIC = b"COMPRESSED_LEB128"
 HASH_MASK = 0xFFFFFFFF

@@ -13,13 +13,12 @@ Moves are `(colour, move)` with colour `"b"`/`"w"` and move the index of `go.geo
 from __future__ import annotations
 
 import datetime
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sgfmill import sgf, sgf_grammar
 
+from zeroforge.atomic import atomic_write_bytes
 from zeroforge.go.geometry import BOARD_SIZE, PASS
 
 COLOURS = ("b", "w")
@@ -75,15 +74,7 @@ def game_to_bytes(game: GameRecord) -> bytes:
 def write_game(path: str | Path, game: GameRecord) -> None:
     """Write one game atomically (temp file in the same directory, then rename)."""
     path = Path(path)
-    data = game_to_bytes(game)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    atomic_write_bytes(path, game_to_bytes(game))
 
 
 def read_games(path: str | Path) -> list[GameRecord]:

@@ -38,13 +38,13 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from zeroforge.atomic import atomic_open
 from zeroforge.formats.chunks import Positions, pack_planes, unpack_planes
 from zeroforge.go.geometry import NUM_MOVES, NUM_POINTS
 from zeroforge.go.planes import STORED_PLANES
@@ -153,16 +153,9 @@ def write_shard(path: str | os.PathLike, shard: Shard, policy_dtype: str = "floa
 
 
 def write_records(path: str | os.PathLike, records: np.ndarray) -> None:
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(encode_header(records.dtype, len(records)))
-            handle.write(np.ascontiguousarray(records).tobytes())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_open(path) as handle:
+        handle.write(encode_header(records.dtype, len(records)))
+        handle.write(np.ascontiguousarray(records).tobytes())
 
 
 def _parse_header(path: Path, head: bytes, file_size: int) -> tuple[np.dtype, int, int, str]:

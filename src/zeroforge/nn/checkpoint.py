@@ -25,13 +25,14 @@ Our checkpoint convention (Lightning's own keys plus one of ours):
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
+
+from zeroforge.atomic import atomic_open
 
 CHECKPOINT_KEY = "zeroforge"
 NET_PREFIX = "net."  # the network's attribute name in the LightningModule
@@ -133,11 +134,5 @@ def checkpoint_dict(model: nn.Module, **extra: Any) -> dict:
 def save_checkpoint(model: nn.Module, path: str | os.PathLike, **extra: Any) -> None:
     """Write `checkpoint_dict(model)` atomically (temp file in the same folder, then replace)."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(checkpoint_dict(model, **extra), tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_open(path) as handle:
+        torch.save(checkpoint_dict(model, **extra), handle)

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zeroforge.atomic import atomic_write_text
 from zeroforge.formats.sgf import GameRecord, write_game
 from zeroforge.go.geometry import PASS, move_to_vertex, vertex_to_move
 from zeroforge.play.gtp import EngineFailure, EngineTimeout, GTPEngine, GTPError
@@ -245,18 +246,7 @@ def check_directory(match: Match) -> None:
 
 
 def write_json_atomic(path: Path, obj: Any) -> None:
-    write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
 # --- one game -----------------------------------------------------------------------------

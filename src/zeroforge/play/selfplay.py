@@ -21,7 +21,6 @@ the game in flight, which is played again with the next seed.
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import tempfile
@@ -41,6 +40,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from zeroforge.atomic import atomic_copy
 from zeroforge.formats.chunks import ChunkError, read_chunk
 from zeroforge.formats.lzdebug import DEBUG_SUFFIX, DebugFileError, read_debug
 from zeroforge.formats.sgf import GameRecord, write_game
@@ -204,14 +204,8 @@ def check_dumps(workdir: Path, seed: int) -> int:
 def publish(workdir: Path, out: Path, name: str, record: GameRecord) -> None:
     """SGF, then search values, then the chunk: each appears whole (rename in its directory)."""
     write_game(out / "sgf" / f"{name}.sgf", record)
-    _copy_atomic(workdir / "debug.0.gz", out / "debug" / f"{name}{DEBUG_SUFFIX}")
-    _copy_atomic(workdir / "train.0.gz", out / "chunks" / f"{name}.gz")
-
-
-def _copy_atomic(source: Path, target: Path) -> None:
-    tmp = target.parent / f".{target.name}.tmp"
-    shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
+    atomic_copy(workdir / "debug.0.gz", out / "debug" / f"{name}{DEBUG_SUFFIX}")
+    atomic_copy(workdir / "train.0.gz", out / "chunks" / f"{name}.gz")
 
 
 def selfplay_game(
