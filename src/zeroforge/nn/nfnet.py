@@ -21,7 +21,11 @@ The NF block keeps that form (leelaz computes it) and scales only the branch:
     (relu(x + 0) = x because x >= 0), so the net starts as stem + heads;
   - alpha (0.2) is the branch's nominal variance once s has grown to ~1;
   - beta_i = sqrt(Var(x_i)) is the EXPECTED std of block i's input, so conv1 sees unit variance.
-The stem is x_0 = gamma * act(conv_in(planes)).
+The stem is x_0 = gamma * act(conv_in(planes)). It assumes unit-variance input; binary Go planes
+have variance <= 1/4, so the stream starts smaller until the stem's gains have learnt the scale
+(the betas are a fixed prior, not a measurement). With AGC, a skip scalar starting at 0 moves by
+at most lr * clip * eps per step: exclude `skip_gain` from AGC by name where that is too slow
+(docs/experiments/nfnet.md).
 
 Variance bookkeeping. In a pre-activation NF-ResNet, x' = x + alpha * f(x / beta) gives
 Var(x') = Var(x) + alpha^2 exactly. Here the sum passes through act, so the recursion is
@@ -33,7 +37,8 @@ to Gaussian and uncorrelated with x_i at that point). For ReLU, given x:
 and ReLU is 1-Lipschitz, so Var(x') <= Var(x) + alpha^2: the NF-ResNet rule is only an upper
 bound. x_0 = gamma * relu(z) is half a point mass at 0, so neither that bound nor a Gaussian
 moment-matching of x_i + alpha*b is close (the latter predicts the variance falling from 1 to
-0.39 over 8 blocks; the true value stays within 0.94-1.0 for alpha = 0.2). We therefore evaluate
+0.39 over 8 blocks; the true value stays within 0.94-1.06 over 20 blocks for alpha = 0.2 and
+reaches 1.3 at 40). We therefore evaluate
 the recursion itself, by a fixed-seed one-dimensional Monte Carlo over the distribution of x_i
 (`expected_block_stds`; 2^16 samples, ~0.5 % error, deterministic and cheap), for any
 activation. Since WS convs remove means, only Var(x_i) is needed to set beta_i. The last beta
