@@ -215,3 +215,16 @@ def test_q_target_from_shards_and_clear_error_without_q(tmp_path, random_positio
     plain = next(iter(ChunkDataset(chunks, batch_size=8)))
     with pytest.raises(MissingQError, match="chunks"):
         ValueTarget({"q_ratio": 0.5}, 10, chunks)(plain, step=0)
+
+
+def test_dataset_refuses_to_mix_data_with_and_without_q(tmp_path, random_positions):
+    from zeroforge.data.dataset import ChunkDataset
+
+    _selfplay_like(tmp_path / "sp", random_positions, games=1, with_debug=True)
+    shards, _, _ = pack_files([str(tmp_path / "sp")], tmp_path / "out", 40, "float32")
+    plain = tmp_path / "plain.gz"
+    write_chunk(plain, random_positions(30, seed=3))
+    dataset = ChunkDataset([str(shards[0]), str(plain)], batch_size=8, shuffle_buffer=8, seed=0)
+    with pytest.raises(ValueError, match="carries q or none") as error:
+        list(dataset)
+    assert "plain.gz" in str(error.value) and shards[0].name in str(error.value)

@@ -235,11 +235,20 @@ class ChunkDataset(IterableDataset):
         epoch = [self.epoch, data_pass]
         order = np.random.default_rng([self.seed, *epoch, 0xF11E]).permutation(len(self.files))
         by_file = self._by_file(shards)
+        first: tuple[frozenset, str] | None = None
         for turn, index in enumerate(order.tolist()):
             if by_file and turn % shards != shard:
                 continue
             path = self.files[index]
             records = _read(path)
+            fields = frozenset(records)
+            if first is None:
+                first = (fields, path)
+            elif fields != first[0]:
+                raise ValueError(
+                    f"{path} holds the fields {sorted(fields)} but {first[1]} holds "
+                    f"{sorted(first[0])}: train on data that all carries q or none of it"
+                )
             n = len(records["winner"])
             keep = np.ones(n, dtype=bool)
             if self.sample_rate < 1:
