@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from zeroforge.atomic import atomic_open
+
 METRICS_FILE = "metrics.csv"
 CONFIG_FILE = "config.yaml"
 TRAIN_LOSS, VAL_LOSS, VAL_ACCURACY = "loss", "val_loss", "val_accuracy"
@@ -240,10 +242,9 @@ def plot_losses(runs: list[Run], x: str, path: Path) -> None:
     rows = -(-len(labels) // columns)
     fig.tight_layout(rect=(0, min(0.4, 0.02 + 0.045 * rows), 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp)
+    with atomic_open(path) as handle:
+        fig.savefig(handle, format="png")
     plt.close(fig)
-    tmp.replace(path)
 
 
 def _plot_run(ax, run: Run, x: str, train_column: str, val_column: str, color: str) -> None:
