@@ -256,3 +256,25 @@ def test_checkpoint_round_trip(tmp_path):
     planes = random_planes(4)
     with torch.no_grad():
         assert torch.equal(loaded(planes)[0], net.eval()(planes)[0])
+
+
+def test_silu_net_trains_without_export(tmp_path, capsys):
+    # SiLU is for experiments: training runs to the end, keeps checkpoints, writes no LZ file.
+    from tests.train.chunks import train_args, write_chunks
+    from zeroforge.commands.train import main
+
+    chunks = write_chunks(tmp_path / "chunks", files=1, positions=64)
+    extra = [
+        "network=nf6x64",
+        "network.blocks=1",
+        "network.filters=8",
+        "averaging=none",
+        "network.activation=silu",
+        "train.export_every=1",
+        "train.checkpoint_every=2",
+    ]
+    with pytest.warns(UserWarning, match="no Leela Zero export: .*silu"):
+        assert main(train_args(chunks, tmp_path / "run", 2, *extra)) == 0
+    assert "final network: none (not exportable)" in capsys.readouterr().out
+    assert not list((tmp_path / "run").glob("nets/*.gz"))
+    assert (tmp_path / "run" / "checkpoints" / "last.ckpt").exists()

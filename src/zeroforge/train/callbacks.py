@@ -142,6 +142,7 @@ class LZExport(pl.Callback):
 
     def __init__(self, nets_dir: Path, export_every: int):
         self.nets_dir, self.export_every = Path(nets_dir), export_every
+        self._warned = False
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         step = trainer.global_step
@@ -153,11 +154,18 @@ class LZExport(pl.Callback):
 
     def export(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stem: str) -> None:
         from zeroforge.formats.lzweights import export_net
+        from zeroforge.nn.nfnet import ExportError
 
         if not trainer.is_global_zero:
             return
         self.nets_dir.mkdir(parents=True, exist_ok=True)
-        export_net(pl_module.net, self.nets_dir / f"{stem}.txt.gz")
+        try:
+            export_net(pl_module.net, self.nets_dir / f"{stem}.txt.gz")
+        except ExportError as error:  # a net leelaz cannot compute (NF with SiLU): train on
+            if not self._warned:
+                pl.utilities.rank_zero_warn(f"no Leela Zero export: {error}")
+            self._warned = True
+            return
         for callback in trainer.callbacks:
             if isinstance(callback, WeightAveraging) and callback.averaged is not None:
                 averaged = callback.averaged_net(pl_module)
