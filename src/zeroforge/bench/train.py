@@ -131,11 +131,14 @@ def run(quick: bool) -> BenchResult:
             for name in precisions:
                 bf16 = name == "bf16"
                 peak = conv_peak_gflops(filters, bf16)
-                bare = bare_samples_per_s(blocks, filters, bf16, bare_steps)
+                # the bare loop runs before and after the train run: load that changes
+                # during the run then weighs on both sides alike
+                before = bare_samples_per_s(blocks, filters, bf16, bare_steps)
                 out_dir = folder / f"run-{net}-{name}"
                 train = train_samples_per_s(
                     net, PRECISIONS[name], train_steps, log_every, data, out_dir
                 )
+                bare = (before + bare_samples_per_s(blocks, filters, bf16, bare_steps)) / 2
                 results.append((net, name, bare, train, peak, forward_flops(blocks, filters)))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -154,7 +157,8 @@ def _markdown(results, quick: bool, sample: bool) -> str:
         "",
         f"Batch {BATCH}, channels_last, {torch.get_num_threads()} torch threads; data: "
         + ("data/sample" if sample else "synthetic chunks (data/sample missing)")
-        + ", one DataLoader worker. Bare = plain PyTorch loop on random tensors in memory; "
+        + ", one DataLoader worker. Bare = plain PyTorch loop on random tensors in memory "
+        "(mean of one run before and one after the train run); "
         "train = `zeroforge train` end to end (data pipeline, Lightning, L2, EMA, logging). "
         "GFLOP/s = 3 x forward FLOPs x samples/s; peak = forward of one 3x3 conv F->F in the "
         f"same run. Target: train >= {TARGET_RATIO:.0%} of bare.",
