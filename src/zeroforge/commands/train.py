@@ -73,5 +73,8 @@ def main(argv: list[str]) -> int:
     except (FileNotFoundError, ValueError) as error:
         print(f"zeroforge train: {error}", file=sys.stderr)
         return 1
-    print(f"final network: {final}" if final.exists() else "final network: none (not exportable)")
+    if final is not None:  # (the other processes of a multi-process run print nothing)
+        print(
+            f"final network: {final}" if final.exists() else "final network: none (not exportable)"
+        )
     return 0

@@ -117,8 +117,9 @@ def write_config(cfg: DictConfig, out_dir: Path) -> None:
     atomic_write_bytes(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True).encode())
 
 
-def run(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> Path:
-    """Train as `cfg` says (plus any extra callbacks); returns the final LZ weights' path."""
+def run(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> Path | None:
+    """Train as `cfg` says (plus any extra callbacks); returns the final LZ weights' path
+    (None in the other processes of a multi-process run)."""
     out_dir = Path(cfg.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if cfg.train.threads:
@@ -133,4 +134,4 @@ def run(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> Path:
     data = ChunkDataModule(cfg.data, int(cfg.seed))
     trainer = build_trainer(cfg, out_dir, precision, extra_callbacks)
     trainer.fit(module, datamodule=data, ckpt_path=os.fspath(cfg.resume) if cfg.resume else None)
-    return out_dir / "nets" / "final.txt.gz"
+    return out_dir / "nets" / "final.txt.gz" if trainer.is_global_zero else None
