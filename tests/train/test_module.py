@@ -102,3 +102,11 @@ def test_nodchip_init_sets_input_biases():
     beta = LZTrainModule(cfg).net.input.bn.bias.detach()
     assert 0.4 < beta.mean().item() < 0.6 and 0.05 < beta.std().item() < 0.2
     assert torch.equal(beta, LZTrainModule(cfg).net.input.bn.bias.detach())  # seeded
+
+
+def test_16_mixed_runs_on_cpu():
+    pl.seed_everything(0, verbose=False)
+    batch = tiny_set(8)
+    module = LZTrainModule(config(3, {"name": "sgd", "lr": 0.05}))
+    fit(module, [batch], 3, precision="16-mixed")
+    assert torch.isfinite(module.compute_losses(batch)["loss"]).item()

@@ -21,6 +21,7 @@ from typing import Any
 import lightning.pytorch as pl
 import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
+from lightning.pytorch.callbacks import TQDMProgressBar
 
 from zeroforge.train.averaging import WeightAveraging
 
@@ -170,3 +171,16 @@ class LZExport(pl.Callback):
             if isinstance(callback, WeightAveraging) and callback.averaged is not None:
                 averaged = callback.averaged_net(pl_module)
                 export_net(averaged, self.nets_dir / f"{stem}-{callback.kind}.txt.gz")
+
+
+class StepProgressBar(TQDMProgressBar):
+    """Lightning's bar, counting optimiser steps towards max_steps: the data stream is one
+    endless epoch (train/datamodule.py), so "batches of this epoch" would have no total."""
+
+    @property
+    def total_train_batches(self) -> int:
+        return self.trainer.max_steps
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, *args: Any) -> None:
+        super().on_train_epoch_start(trainer, *args)
+        self.train_progress_bar.set_description("steps")

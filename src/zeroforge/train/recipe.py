@@ -18,7 +18,13 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
 from zeroforge.train.averaging import WeightAveraging
-from zeroforge.train.callbacks import AtomicCheckpointIO, LZExport, MetricsCSV, atomic_write_bytes
+from zeroforge.train.callbacks import (
+    AtomicCheckpointIO,
+    LZExport,
+    MetricsCSV,
+    StepProgressBar,
+    atomic_write_bytes,
+)
 from zeroforge.train.datamodule import ChunkDataModule
 from zeroforge.train.module import LZTrainModule
 
@@ -82,6 +88,8 @@ def build_callbacks(cfg: DictConfig, out_dir: Path) -> list[pl.Callback]:
     if cfg.averaging.kind != "none":
         callbacks.append(WeightAveraging(cfg.averaging, int(train.max_steps)))
     callbacks.append(LZExport(out_dir / "nets", int(train.export_every)))
+    if train.progress:
+        callbacks.append(StepProgressBar())
     return callbacks
 
 
