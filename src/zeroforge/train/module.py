@@ -59,10 +59,16 @@ class LZTrainModule(pl.LightningModule):
         self.value_weight = float(loss_cfg.get("value_weight", 1.0))
         self.l2 = float(config["optim"].get("l2", losses.L2_DEFAULT))
         agc_clip = config["optim"].get("agc_clip")
-        self.grad_clipper = AdaptiveGradClipper(
-            self.net, float(agc_clip), float(config["optim"].get("agc_eps", DEFAULT_EPS)),
-            config["optim"].get("agc_exclude", DEFAULT_EXCLUDE),
-        ) if agc_clip else None
+        self.grad_clipper = (
+            AdaptiveGradClipper(
+                self.net,
+                float(agc_clip),
+                float(config["optim"].get("agc_eps", DEFAULT_EPS)),
+                config["optim"].get("agc_exclude", DEFAULT_EXCLUDE),
+            )
+            if agc_clip
+            else None
+        )
         # The value target (z/q blend, train/targets.py) and teachers (train/distill.py; they are
         # kept out of this module's parameters and checkpoints).
         data_paths = config.get("data", {}).get("train")
