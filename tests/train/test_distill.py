@@ -13,7 +13,14 @@ from zeroforge.nn.nfnet import NFNet
 from zeroforge.train import losses
 from zeroforge.train.distill import Distillation, Teachers, kd_policy_loss
 from zeroforge.train.module import LZTrainModule
-from zeroforge.train.targets import Coefficient, MissingQError, ValueTarget, blend_value
+from zeroforge.train.targets import (
+    Coefficient,
+    MissingQError,
+    ValueTarget,
+    add_value_terms,
+    blend_value,
+    make_targets,
+)
 
 DATA_PATHS = "/data/selfplay/chunks"
 
@@ -85,7 +92,7 @@ def test_alpha_zero_is_exactly_the_plain_loss_and_never_runs_the_teacher():
     taught.distillation.teachers.nets[0].register_forward_hook(lambda *args: calls.append(1))
     expected, got = plain.compute_losses(batch), taught.compute_losses(batch)
     assert torch.equal(expected["loss"], got["loss"])
-    assert "kd_loss" not in got and not calls
+    assert torch.isnan(got["kd_loss"]) and got["kd_alpha"] == 0.0 and not calls
 
 
 def test_alpha_one_temperature_one_makes_the_teacher_the_target():
@@ -185,7 +192,7 @@ def test_alpha_schedule_decays_to_zero_then_stops_the_teacher():
     )
     planes = batch_of(2)["planes"].float()
     assert kd.targets(planes, 5)["kd_alpha"] == pytest.approx(0.5)
-    assert kd.targets(planes, 10) == {} and kd.targets(planes, 50) == {}
+    assert kd.targets(planes, 10) == {"kd_alpha": 0.0} == kd.targets(planes, 50)
 
 
 def test_q_ratio_blend_arithmetic():
@@ -279,3 +286,16 @@ def test_train_command_with_a_teacher_and_with_q_missing(tmp_path, random_positi
     assert main([*common, "value.q_ratio=0.5", f"out_dir={tmp_path / 'q'}"]) == 1
     error = capsys.readouterr().err
     assert "value.q_ratio" in error and str(chunk) in error
+
+
+def test_a_q_ratio_schedule_logs_the_z_error_and_ratio_after_it_reaches_zero():
+    scheduled = [{"kind": "linear", "until": 2, "from": 1.0, "to": 0.0}]
+    batch = batch_of(8, q=True)
+    value_target = ValueTarget({"q_ratio": scheduled}, 10)
+    value = torch.zeros(8)
+    for step, ratio in ((0, 1.0), (1, 0.5), (5, 0.0)):
+        target = make_targets(batch, batch["planes"].float(), step, True, value_target)
+        terms = {}
+        add_value_terms(terms, value, target)
+        assert terms["q_ratio"] == ratio
+        torch.testing.assert_close(terms["value_mse_z"], losses.value_mse(value, batch["z"]))

@@ -109,10 +109,10 @@ class Distillation:
         return cls(cfg, max_steps)
 
     def targets(self, planes: torch.Tensor, step: int) -> dict[str, Any]:
-        """Teacher targets for the batch at `step`: {} when alpha is 0 there (no teacher run)."""
+        """Teacher targets for the batch at `step`; only alpha when it is 0 (no teacher run)."""
         alpha = self.alpha(step)
         if alpha == 0.0:
-            return {}
+            return {"kd_alpha": 0.0}
         outputs = self.teachers(planes, self.temperature)
         return {
             "kd_alpha": alpha,
@@ -135,11 +135,15 @@ def add_kd_terms(
 ) -> None:
     """Mixes the distillation loss into `terms["loss"]` (the data loss) when `target` carries
     teacher outputs; the data terms stay as they are, so they compare across runs."""
-    if "teacher_policy" not in target:
+    if "kd_alpha" not in target:
+        return
+    terms["kd_alpha"] = torch.tensor(float(target["kd_alpha"]))
+    if "teacher_policy" not in target:  # alpha is 0: NaN, not the last step's stale values
+        for name in ("kd_policy_loss", "kd_value_mse", "kd_loss"):
+            terms[name] = torch.tensor(float("nan"))
         return
     alpha, temperature = float(target["kd_alpha"]), float(target["kd_temperature"])
     terms["kd_policy_loss"] = kd_policy_loss(policy_logits, target["teacher_policy"], temperature)
     terms["kd_value_mse"] = losses.value_mse(value, target["teacher_value"])
     terms["kd_loss"] = terms["kd_policy_loss"] + value_weight * terms["kd_value_mse"]
-    terms["kd_alpha"] = torch.tensor(alpha)
     terms["loss"] = (1.0 - alpha) * terms["loss"] + alpha * terms["kd_loss"]

@@ -123,7 +123,7 @@ def make_targets(
     target["value"], target["q_ratio"] = value_target(
         batch, step, teacher_value if has_teachers else None
     )
-    if target["q_ratio"] != 0.0:
+    if value_target.uses_q:  # logged at every step of such a run, ratio 0 included
         target["z"] = batch["z"]
     return target
 
