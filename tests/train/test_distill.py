@@ -167,8 +167,8 @@ def test_teachers_stay_frozen_and_out_of_the_student():
 def test_teacher_sees_the_students_augmented_input():
     seen = []
     teacher = teacher_net()
-    teacher.register_forward_hook(lambda mod, args, out: seen.append(args[0]))
     module = student_with({"alpha": 0.5}, [teacher])
+    teacher.register_forward_hook(lambda mod, args, out: seen.append(args[0]))
     module.channels_last = True
     batch = batch_of(4)
     module.compute_losses(batch)
@@ -178,8 +178,8 @@ def test_teacher_sees_the_students_augmented_input():
 def test_validation_measures_against_the_data_only():
     calls = []
     teacher = teacher_net()
-    teacher.register_forward_hook(lambda *args: calls.append(1))
     module = student_with({"alpha": 1.0}, [teacher], value={"q_ratio": 0.5}).eval()
+    teacher.register_forward_hook(lambda *args: calls.append(1))
     terms = module.compute_losses(batch_of(4))  # no q in the batch: validation uses z
     assert "kd_loss" not in terms and not calls
 
@@ -243,6 +243,10 @@ def test_bad_configs_name_their_key():
         ValueTarget({"q_source": "search"}, 10)
     with pytest.raises(ValueError, match="kd.alpha"):
         Coefficient("lots", 10, "kd.alpha")
+    with pytest.raises(ValueError, match=r"value.q_ratio: values must lie in \[0, 1\]"):
+        ValueTarget({"q_ratio": [{"kind": "linear", "from": 1.0, "to": -0.5}]}, 10)
+    with pytest.raises(ValueError, match="kd.teachers: wide: outputs a Tensor"):
+        Teachers([torch.nn.Conv2d(18, 2, 1)], ["wide"])  # not a two-headed Go network
     with pytest.raises(ValueError, match="kd.alpha: schedule segment 0: kind 'cubic'"):
         Coefficient([{"kind": "cubic", "from": 1.0}], 10, "kd.alpha")
     with pytest.raises(ValueError, match="kd.teachers is empty"):

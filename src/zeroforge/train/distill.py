@@ -28,6 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from zeroforge.go.geometry import BOARD_SIZE, NUM_MOVES
+from zeroforge.go.planes import INPUT_PLANES
 from zeroforge.train import losses
 from zeroforge.train.targets import Coefficient
 
@@ -39,7 +41,10 @@ class Teachers:
         if not nets:
             raise ValueError("kd.teachers: at least one teacher is needed")
         self.nets: list[nn.Module] = [self._freeze(net) for net in nets]
-        self.names = list(names) or [type(net).__name__ for net in nets]
+        for net, name in zip(
+            self.nets, list(names) or [type(n).__name__ for n in nets], strict=True
+        ):
+            _check_heads(net, name)
 
     @classmethod
     def load(cls, paths: Sequence[str | os.PathLike]) -> Teachers:
@@ -78,6 +83,19 @@ class Teachers:
             policy = policy + F.softmax(logits.float() / temperature, dim=1)
             value = value + net_value.float()
         return {"policy": policy / len(self.nets), "value": value / len(self.nets)}
+
+
+@torch.no_grad()
+def _check_heads(net: nn.Module, name: str) -> None:
+    """A teacher must answer like the student: policy logits [B,362] and a value [B]."""
+    outputs = net(torch.zeros(1, INPUT_PLANES, BOARD_SIZE, BOARD_SIZE))
+    shapes = [tuple(t.shape) for t in outputs] if isinstance(outputs, tuple) else None
+    if shapes != [(1, NUM_MOVES), (1,)]:
+        got = shapes if shapes is not None else f"a {type(outputs).__name__}"
+        raise ValueError(
+            f"kd.teachers: {name}: outputs {got} for one position, not (policy, value) "
+            f"shaped [(1, {NUM_MOVES}), (1,)]"
+        )
 
 
 def kd_policy_loss(

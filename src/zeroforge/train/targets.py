@@ -26,7 +26,7 @@ class MissingQError(ValueError):
 
 
 class Coefficient:
-    """A number that may change with the training step: a constant or a segment table."""
+    """A weight in [0, 1] that may change with the training step: a constant or a segment table."""
 
     def __init__(self, spec: Any, max_steps: int, name: str):
         self.name = name
@@ -39,6 +39,9 @@ class Coefficient:
                 raise ValueError(f"{name}: {error}") from None
         else:
             raise ValueError(f"{name}: a number or a list of schedule segments, got {spec!r}")
+        values = [v for s in self.segments for v in (s.start_value, s.end_value)]
+        if not all(0.0 <= v <= 1.0 for v in values):
+            raise ValueError(f"{name}: values must lie in [0, 1], got {spec!r}")
 
     def __call__(self, step: int) -> float:
         return multiplier_at(self.segments, step)
