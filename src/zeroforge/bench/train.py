@@ -5,7 +5,8 @@ For each network and precision (fp32 and bf16 autocast, both channels_last) the 
 random tensors already in memory, and (2) `zeroforge train` itself, in this process, on chunk
 files: the data pipeline (one DataLoader worker parsing gzip chunks, shuffle buffer,
 symmetries), Lightning, the L2 term, EMA, TensorBoard and metrics.csv logging all included.
-Its rate comes from metrics.csv, leaving out the first logging interval (start-up). Achieved
+Its rate comes from metrics.csv (logging every step), leaving out the first steps (start-up).
+Rates are medians of per-step rates, robust to other jobs' bursts on a shared machine. Achieved
 GFLOP/s (3x the forward FLOPs per sample) is set beside the forward GFLOP/s of one 3x3
 convolution (F->F, batch 256, 19x19) measured in the same run, the practical peak here.
 """
@@ -16,6 +17,7 @@ import contextlib
 import csv
 import io
 import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -32,9 +34,11 @@ from zeroforge.train import losses
 BATCH = 256
 TARGET_RATIO = 0.9  # issue 4: zeroforge train at >= 90 % of the bare loop
 PRECISIONS = {"fp32": "32", "bf16": "bf16-mixed"}
-# (network, timed steps of the bare loop, of zeroforge train, logging interval)
-FULL = [("6x64", 4, 8, 4), ("10x128", 3, 6, 2)]
-QUICK = [("6x64", 3, 6, 2)]
+WARMUP_STEPS = 2  # steps of `zeroforge train` left out (start-up, first data batches)
+# (network, timed steps of the bare loop, of zeroforge train); rates are medians over steps:
+# on a shared machine, other jobs' bursts hit single steps, and the median ignores them
+FULL = [("6x64", 6, 8), ("10x128", 4, 6)]
+QUICK = [("6x64", 3, 4)]
 QUICK_PRECISIONS = ("bf16",)
 
 
@@ -66,7 +70,7 @@ def conv_peak_gflops(filters: int, bf16: bool, repeats: int = 3) -> float:
 
 
 def bare_samples_per_s(blocks: int, filters: int, bf16: bool, steps: int) -> float:
-    """The reference: a plain training loop on random tensors, 1 warm-up step."""
+    """The reference: a plain training loop on random tensors; the median step after 1 warm-up."""
     torch.manual_seed(0)
     net = LZNet(blocks, filters).to(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, nesterov=True)
@@ -74,22 +78,23 @@ def bare_samples_per_s(blocks: int, filters: int, bf16: bool, steps: int) -> flo
     planes = planes.contiguous(memory_format=torch.channels_last)
     policy = torch.softmax(torch.randn(BATCH, NUM_MOVES), dim=1)
     z = torch.randint(0, 2, (BATCH,)).float() * 2 - 1
-    for step in range(steps + 1):
-        if step == 1:
-            start = time.perf_counter()
+    rates = []
+    for _ in range(steps + 1):
+        start = time.perf_counter()
         with _autocast(bf16):
             logits, value = net(planes)
         loss = losses.policy_cross_entropy(logits, policy) + losses.value_mse(value, z)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-    return steps * BATCH / (time.perf_counter() - start)
+        rates.append(BATCH / (time.perf_counter() - start))
+    return statistics.median(rates[1:])
 
 
 def train_samples_per_s(
-    net: str, precision: str, steps: int, log_every: int, data: list[str], out_dir: Path
+    net: str, precision: str, steps: int, data: list[str], out_dir: Path
 ) -> float:
-    """`zeroforge train` for `log_every + steps` steps; the rate over the last `steps`."""
+    """`zeroforge train` for 2 + `steps` steps, logging every step; the median step rate."""
     from zeroforge.commands.train import main
 
     args = [
@@ -102,8 +107,8 @@ def train_samples_per_s(
         "data.val_fraction=0",
         f"train.precision={precision}",
         "train.channels_last=true",
-        f"train.max_steps={log_every + steps}",
-        f"train.log_every={log_every}",
+        f"train.max_steps={WARMUP_STEPS + steps}",
+        "train.log_every=1",
         "train.val_every=0",
         "train.checkpoint_every=0",
         "train.export_every=0",
@@ -115,8 +120,7 @@ def train_samples_per_s(
             raise RuntimeError(f"zeroforge train {' '.join(args)} failed")
     with open(out_dir / "metrics.csv") as handle:
         rates = [float(r["samples_per_s"]) for r in csv.DictReader(handle) if r["samples_per_s"]]
-    timed = rates[1:]  # the first interval includes start-up
-    return len(timed) / sum(1.0 / r for r in timed)  # equal sample counts: harmonic mean
+    return statistics.median(rates[WARMUP_STEPS:])  # the first steps include start-up
 
 
 def run(quick: bool) -> BenchResult:
@@ -126,7 +130,7 @@ def run(quick: bool) -> BenchResult:
     try:
         data = _sample_files() or _synthetic_files(str(folder), files=4, per_file=1000)
         results = []
-        for net, bare_steps, train_steps, log_every in plan:
+        for net, bare_steps, train_steps in plan:
             blocks, filters = (int(v) for v in net.split("x"))
             for name in precisions:
                 bf16 = name == "bf16"
@@ -135,9 +139,7 @@ def run(quick: bool) -> BenchResult:
                 # during the run then weighs on both sides alike
                 before = bare_samples_per_s(blocks, filters, bf16, bare_steps)
                 out_dir = folder / f"run-{net}-{name}"
-                train = train_samples_per_s(
-                    net, PRECISIONS[name], train_steps, log_every, data, out_dir
-                )
+                train = train_samples_per_s(net, PRECISIONS[name], train_steps, data, out_dir)
                 bare = (before + bare_samples_per_s(blocks, filters, bf16, bare_steps)) / 2
                 results.append((net, name, bare, train, peak, forward_flops(blocks, filters)))
     finally:
@@ -158,7 +160,7 @@ def _markdown(results, quick: bool, sample: bool) -> str:
         f"Batch {BATCH}, channels_last, {torch.get_num_threads()} torch threads; data: "
         + ("data/sample" if sample else "synthetic chunks (data/sample missing)")
         + ", one DataLoader worker. Bare = plain PyTorch loop on random tensors in memory "
-        "(mean of one run before and one after the train run); "
+        "(mean of one run before and one after the train run); rates are medians over steps; "
         "train = `zeroforge train` end to end (data pipeline, Lightning, L2, EMA, logging). "
         "GFLOP/s = 3 x forward FLOPs x samples/s; peak = forward of one 3x3 conv F->F in the "
         f"same run. Target: train >= {TARGET_RATIO:.0%} of bare.",
