@@ -127,7 +127,7 @@ def parameter_count(config: dict[str, Any]) -> int | None:
     network = config.get("network")
     if not isinstance(network, dict):
         return None
-    from zeroforge.train.module import build_network
+    from zeroforge.nn.checkpoint import build_network
 
     try:
         net = build_network(network)

@@ -17,9 +17,9 @@ import torch
 from zeroforge.bench import BenchResult
 from zeroforge.go.geometry import NUM_MOVES
 from zeroforge.go.planes import INPUT_PLANES
+from zeroforge.nn.checkpoint import build_network
 from zeroforge.train import losses
 from zeroforge.train.agc import AdaptiveGradClipper
-from zeroforge.train.module import build_network
 
 BATCH = 128
 # (blocks, filters, rounds)

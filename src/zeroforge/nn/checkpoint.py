@@ -61,7 +61,9 @@ def build_network(cfg: Mapping[str, Any]) -> nn.Module:
 
         options = {k: cfg[k] for k in ("activation", "alpha") if k in cfg}
         return NFNet(int(cfg["blocks"]), int(cfg["filters"]), **options)
-    raise ValueError(f"network kind={kind!r} norm={cfg.get('norm')!r} is not a known network")
+    raise ValueError(
+        f"network: kind={kind!r} norm={cfg.get('norm', 'bn')!r} is not a known network"
+    )
 
 
 def is_lz_weights(path: str | os.PathLike) -> bool:

@@ -1,6 +1,6 @@
 """The LightningModule of training: network, targets, loss, metrics, optimiser and LR schedule.
 
-`build_network(cfg.network)` is the one factory of networks (`kind: lz`, `norm: bn` or `nf`).
+Networks come from `nn.checkpoint.build_network(cfg.network)`, the one factory (`norm: bn`/`nf`).
 The module takes the plain config sections it needs (network, optim, schedule, loss, init,
 max_steps, channels_last) as one dict, saved as its hyperparameters. Training targets are made
 in one method, `targets`, so a z/q blend or a teacher's outputs change that method only.
@@ -13,9 +13,8 @@ from typing import Any
 
 import lightning.pytorch as pl
 import torch
-from torch import nn
 
-from zeroforge.nn.lznet import LZNet
+from zeroforge.nn.checkpoint import build_network
 from zeroforge.train import losses
 from zeroforge.train.agc import DEFAULT_EPS, DEFAULT_EXCLUDE, AdaptiveGradClipper
 from zeroforge.train.distill import Distillation, add_kd_terms
@@ -25,24 +24,6 @@ from zeroforge.train.schedules import SegmentSchedule
 from zeroforge.train.targets import ValueTarget, add_value_terms, make_targets
 
 CHECKPOINT_KEY = "zeroforge"  # our own section of a Lightning checkpoint (network description)
-
-
-def build_network(cfg: Mapping[str, Any]) -> nn.Module:
-    """A network from its config section (conf/network/*.yaml)."""
-    kind, norm = cfg.get("kind", "lz"), cfg.get("norm", "bn")
-    if kind == "lz" and norm == "bn":
-        return LZNet(
-            int(cfg["blocks"]),
-            int(cfg["filters"]),
-            bn_momentum=float(cfg.get("bn_momentum", 0.01)),
-            affine_gamma=bool(cfg.get("affine_gamma", False)),
-        )
-    if kind == "lz" and norm == "nf":  # normalizer-free variant (nn/nfnet.py)
-        from zeroforge.nn.nfnet import NFNet
-
-        options = {k: cfg[k] for k in ("activation", "alpha") if k in cfg}
-        return NFNet(int(cfg["blocks"]), int(cfg["filters"]), **options)
-    raise ValueError(f"network: kind={kind!r} norm={norm!r} is not a known network")
 
 
 class LZTrainModule(pl.LightningModule):
