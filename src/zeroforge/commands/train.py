@@ -17,6 +17,8 @@ config groups (pick one with GROUP=NAME):
   schedule  flat warmup step cosine_tail warmup_cosine
   init      default nodchip
   averaging ema swa none
+  kd        default (kd.teachers=[NET,...] kd.alpha=0.5 kd.temperature=2: distillation)
+  value     default (value.q_ratio=0.5: value target (1-r)*z + r*q, q from data or teachers)
 any value can be overridden: optim.lr=0.02 data.batch_size=256 train.max_steps=1000
 
 example:
