@@ -8,6 +8,7 @@ command never pays for another's imports (torch, matplotlib, ...).
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -42,7 +43,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"zeroforge: unknown command {name!r}\n\n{usage()}", file=sys.stderr)
         return 2
     module = importlib.import_module(COMMANDS[name][0])
-    return int(module.main(rest) or 0)
+    try:
+        status = int(module.main(rest) or 0)
+        sys.stdout.flush()  # inside the try: a closed pipe shows up here for short output
+        return status
+    except BrokenPipeError:
+        # The reader went away (`zeroforge evaluate ... | head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":
