@@ -291,9 +291,13 @@ def read_shard_records(path: str | os.PathLike, on_error: str = "raise"):
     an unreadable header still raises ShardError."""
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
-    records, problem = _read_records(Path(path), mmap=False)
+    # A read-only memory map and views into it: no copy until the dataset's shuffle buffer
+    # gathers the records (what makes shards fast: bytes are never parsed or copied twice).
+    records, problem = _read_records(Path(path), mmap=True)
     errors = [problem] if problem else []
-    policy = np.ascontiguousarray(records["policy"], dtype=np.float32)
+    policy = records["policy"]
+    if policy.dtype != np.float32:
+        policy = policy.astype(np.float32)
     bad = bad_records(records, policy)
     if bad.any():
         errors.insert(0, f"{path}: record {int(np.argmax(bad))}: value out of range")
