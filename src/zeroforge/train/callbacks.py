@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 from lightning.pytorch.callbacks import TQDMProgressBar
 
+from zeroforge.atomic import atomic_open, atomic_write_text
 from zeroforge.train.averaging import WeightAveraging
 
 METRICS_COLUMNS = (
@@ -52,19 +51,6 @@ METRICS_COLUMNS = (
 EXTRA_TRAIN = ("value_mse_z", "q_ratio", "kd_loss", "kd_policy_loss", "kd_value_mse", "kd_alpha")
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same directory and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def data_epoch(trainer: pl.Trainer) -> int:
     """Passes over the training data so far: the data stream's epoch (train/datamodule.py),
     since Lightning sees one endless epoch."""
@@ -74,9 +60,10 @@ def data_epoch(trainer: pl.Trainer) -> int:
 
 class AtomicCheckpointIO(TorchCheckpointIO):
     def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None):
-        buffer = io.BytesIO()
-        torch.save(checkpoint, buffer)
-        atomic_write_bytes(Path(path), buffer.getvalue())
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_open(path) as handle:  # streamed: no second copy of the checkpoint in memory
+            torch.save(checkpoint, handle)
 
     def load_checkpoint(self, path: Any, map_location: Any = None, weights_only: Any = None):
         return super().load_checkpoint(path, map_location=map_location, weights_only=True)
@@ -135,7 +122,7 @@ class MetricsCSV(pl.Callback):
         writer = csv.DictWriter(text, fieldnames=METRICS_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(self.rows)
-        atomic_write_bytes(self.path, text.getvalue().encode())
+        atomic_write_text(self.path, text.getvalue())
 
 
 class LZExport(pl.Callback):

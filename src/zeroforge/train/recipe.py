@@ -17,13 +17,13 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
+from zeroforge.atomic import atomic_write_text
 from zeroforge.train.averaging import WeightAveraging
 from zeroforge.train.callbacks import (
     AtomicCheckpointIO,
     LZExport,
     MetricsCSV,
     StepProgressBar,
-    atomic_write_bytes,
 )
 from zeroforge.train.datamodule import ChunkDataModule
 from zeroforge.train.module import LZTrainModule
@@ -122,7 +122,7 @@ def build_trainer(
 
 
 def write_config(cfg: DictConfig, out_dir: Path) -> None:
-    atomic_write_bytes(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True).encode())
+    atomic_write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
 
 
 def run(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> Path | None:
