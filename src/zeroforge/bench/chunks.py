@@ -78,6 +78,15 @@ def _stack(planes, policy, z) -> dict[str, torch.Tensor]:
 # ---- data and timing ---------------------------------------------------------------------
 
 
+def bench_files(scratch: str) -> tuple[list[str], str]:
+    """The chunk files the benchmarks read and where they came from: data/sample, or
+    synthetic stand-ins written into `scratch` when it is missing."""
+    files = _sample_files()
+    if files:
+        return files, SAMPLE_DIR
+    return _synthetic_files(scratch), "synthetic: data/sample missing"
+
+
 def _sample_files() -> list[str]:
     for root in (Path.cwd(), Path(__file__).resolve().parents[3]):
         if (root / SAMPLE_DIR).is_dir():
@@ -170,9 +179,7 @@ def run(quick: bool) -> BenchResult:
     torch.set_num_threads(1)
     repeats = 2 if quick else 5
     with tempfile.TemporaryDirectory(prefix="zfbench") as scratch:
-        files, source = _sample_files(), SAMPLE_DIR
-        if not files:
-            files, source = _synthetic_files(scratch), "synthetic: data/sample missing"
+        files, source = bench_files(scratch)
         if quick:
             files = files[:3]
         _check_same_positions(files[0])

@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from zeroforge.bench import BenchResult
-from zeroforge.bench.chunks import SAMPLE_DIR, _sample_files, _synthetic_files
+from zeroforge.bench.chunks import bench_files
 from zeroforge.commands.pack import pack_files
 from zeroforge.data.dataset import ChunkDataset
 from zeroforge.data.files import read_text_chunk
@@ -56,9 +56,7 @@ def run(quick: bool) -> BenchResult:
     torch.set_num_threads(1)
     repeats = 3 if quick else 7
     with tempfile.TemporaryDirectory(prefix="zfbench") as scratch:
-        chunks, source = _sample_files(), SAMPLE_DIR
-        if not chunks:
-            chunks, source = _synthetic_files(scratch), "synthetic: data/sample missing"
+        chunks, source = bench_files(scratch)
         shards, positions, _ = pack_files(chunks, Path(scratch) / "shards")
         shards = [str(p) for p in shards]
         runs = {"text": [], "shard": [], "text_ds": [], "shard_ds": []}
