@@ -1,11 +1,10 @@
 """Distillation and value targets: the loss arithmetic, frozen teachers, clear errors."""
 
-import lightning.pytorch as pl
 import pytest
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader
 
+from tests.train.test_module import fit
 from zeroforge.formats.lzweights import export_net
 from zeroforge.nn.checkpoint import save_checkpoint
 from zeroforge.nn.lznet import LZNet
@@ -68,19 +67,6 @@ def student_with(kd_cfg: dict, teachers: list, value: dict | None = None) -> LZT
     module = LZTrainModule(config(value=value))
     module.distillation = Distillation(kd_cfg, 4, Teachers(teachers))
     return module.train()
-
-
-def fit(module: LZTrainModule, batches: list, steps: int) -> None:
-    pl.Trainer(
-        max_steps=steps,
-        max_epochs=-1,
-        accelerator="cpu",
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=0,
-    ).fit(module, train_dataloaders=DataLoader(batches, batch_size=None))
 
 
 def test_alpha_zero_is_exactly_the_plain_loss_and_never_runs_the_teacher():

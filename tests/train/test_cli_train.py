@@ -4,21 +4,12 @@ everything it writes, and the exported nets checked in the real leelaz."""
 import csv
 
 import pytest
-import torch
 
 from tests.test_leelaz_equivalence import POSITIONS, assert_same, leelaz_heatmaps, our_heatmap
 from tests.train.chunks import train_args, write_chunks
 from zeroforge.commands.train import main
 from zeroforge.nn.checkpoint import load_any_net
 from zeroforge.play.engines import have_engine
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_cfg_job_prints_the_resolved_config_and_writes_nothing(tmp_path, capsys):
