@@ -6,7 +6,8 @@ transformer units j and j+512, the 8 layer stacks chosen by (pieces - 1) / 4, th
 plain clipped ReLUs (shifts 19 and 6), the skip term fc_0[15] * 600*16 / (127*64), C++ division
 truncating towards zero, and the result / 16 (OutputScale). `evaluate_float` is the same network
 dequantised and computed in floating point the way the trainer sees it; it lands within a few
-internal units of the integer pass. Features (HalfKAv2_hm) come from a python-chess board.
+internal units of the integer pass. Features (HalfKAv2_hm) come from a python-chess board through
+zeroforge.chess.features.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 import chess
 import numpy as np
 
+from zeroforge.chess.features import halfka_features, layer_stack_bucket
 from zeroforge.formats.nnue import (
     FT_SCALE,
     HIDDEN_BIAS_SCALE,
@@ -33,11 +35,6 @@ SQR_SHIFT = 2 * WEIGHT_SCALE_BITS + 7
 CLIP = 127
 FC0_OUTPUTS = 15  # fc_0 has 16 outputs; the 16th is the skip connection to the output
 SKIP_NUM, SKIP_DEN = 600 * OUTPUT_SCALE, 127 * (1 << WEIGHT_SCALE_BITS)
-PLANE_SIZE = 64 * 11  # HalfKAv2_hm: 11 piece planes of 64 squares per king bucket
-KING_PLANE = 10
-# King bucket of the oriented king square (files e-h after mirroring), Stockfish half_ka_v2_hm.h
-_BUCKET_ROWS = [[-1] * 4 + [4 * (7 - rank) + 3 - f for f in range(4)] for rank in range(8)]
-KING_BUCKETS = np.array(_BUCKET_ROWS).reshape(64)
 # Stockfish 15.1 prints pawns of this many internal units (UCI::NormalizeToPawnValue, uci.h);
 # checked against its `eval` output in tests/analysis/test_nnue_eval.py
 NORMALIZE_TO_PAWN_VALUE = 361
@@ -47,27 +44,6 @@ def cdiv(a: int, b: int) -> int:
     """C++ integer division (truncates towards zero)."""
     q = abs(a) // abs(b)
     return q if (a >= 0) == (b > 0) else -q
-
-
-def halfka_features(board: chess.Board, perspective: chess.Color) -> np.ndarray:
-    """Active HalfKAv2_hm feature indices of `board` seen from `perspective`."""
-    king = board.king(perspective)
-    flip = 0 if perspective == chess.WHITE else 56
-    mirror = 7 if chess.square_file(king) < 4 else 0
-    bucket = int(KING_BUCKETS[king ^ flip ^ mirror])
-    out = []
-    for square, piece in board.piece_map().items():
-        plane = (
-            KING_PLANE
-            if piece.piece_type == chess.KING
-            else ((piece.piece_type - 1) * 2 + (piece.color != perspective))
-        )
-        out.append((square ^ flip ^ mirror) + 64 * plane + PLANE_SIZE * bucket)
-    return np.array(sorted(out), dtype=np.int64)
-
-
-def layer_stack_bucket(board: chess.Board) -> int:
-    return (chess.popcount(board.occupied) - 1) // 4
 
 
 @dataclass
