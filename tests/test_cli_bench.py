@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from zeroforge.bench import AREAS, BenchResult
 from zeroforge.cli import main
 from zeroforge.commands.bench import DOC_HEADER, section, update_doc
@@ -39,3 +41,14 @@ def test_bench_chunks_quick_json(tmp_path, capsys):
     assert abs(figures["text_chunks_vs_naive_ratio"] - ratio) < 1e-9
     text = doc.read_text()
     assert "<!-- bench:chunks -->" in text and "zeroforge bench --only chunks" in text
+
+
+@pytest.mark.engine
+def test_bench_gnugo_quick(tmp_path, capsys):
+    doc = tmp_path / "perf.md"
+    assert main(["bench", "--quick", "--only", "gnugo", "--json", "--doc", str(doc)]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    one, two = figures["gnugo_l0_w1_games_per_hour"], figures["gnugo_l0_w2_games_per_hour"]
+    assert one > 0 and two > 0 and abs(figures["gnugo_l0_w2_vs_w1_ratio"] - two / one) < 1e-9
+    assert figures["gnugo_l0_w1_games_per_hour_per_core"] == one
+    assert "zeroforge bench --only gnugo" in doc.read_text()

@@ -19,6 +19,7 @@ AREAS: list[str] = [
     "chunks",
     "shards",
     "selfplay",
+    "gnugo",
     "weights",
     "train",
     "nfnet",

@@ -24,21 +24,10 @@ from __future__ import annotations
 import random
 import shutil
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.text import Text
 
 from zeroforge.atomic import atomic_copy
 from zeroforge.formats.chunks import ChunkError, read_chunk
@@ -47,6 +36,7 @@ from zeroforge.formats.sgf import GameRecord, write_game
 from zeroforge.go.geometry import PASS, vertex_to_move
 from zeroforge.play.engines import engine_path
 from zeroforge.play.gtp import EngineFailure, GTPEngine
+from zeroforge.play.progress import GameProgress
 from zeroforge.play.scoring import SCORER_LEVEL, score_game
 from zeroforge.play.specs import leelaz_argv
 
@@ -259,37 +249,3 @@ def run_selfplay(
     stats.seconds = time.monotonic() - start
     stats.games.sort(key=lambda game: game.seed)
     return stats
-
-
-class GamesPerHourColumn(ProgressColumn):
-    def render(self, task) -> Text:
-        elapsed = task.elapsed or 0.0
-        rate = 3600.0 * task.completed / elapsed if elapsed > 0 and task.completed else 0.0
-        return Text(f"{rate:,.0f} games/h", style="progress.data.speed")
-
-
-class GameProgress:
-    """A rich progress bar for games (self-play, GNU Go games) with games/hour."""
-
-    def __init__(self, total: int, description: str, enabled: bool = True):
-        self._progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            GamesPerHourColumn(),
-            TimeElapsedColumn(),
-            disable=not enabled,
-        )
-        self._task = self._progress.add_task(description, total=total)
-        self._lock = threading.Lock()
-
-    def __enter__(self) -> GameProgress:
-        self._progress.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._progress.stop()
-
-    def game_done(self) -> None:
-        with self._lock:
-            self._progress.advance(self._task)
