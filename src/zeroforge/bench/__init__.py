@@ -24,4 +24,5 @@ AREAS: list[str] = [
     "train",
     "nfnet",
     "match",
+    "gensfen",
 ]

@@ -1,143 +1,34 @@
-"""A GTP client: one engine process, started from an argv list (never a shell), one command
-at a time with a timeout.
+"""A GTP client: one engine process (`play.process`), one command at a time with a timeout.
 
 Replies start with `=` (success) or `?` (failure) and end with an empty line. Lines that start
 with neither are not replies and are skipped (leelaz prints progress lines on stdout, FACTS.md).
-stderr is drained continuously into a bounded tail (and optionally a log file) so a chatty
-engine can never block on a full pipe, and so errors can quote it.
-
 The timeout of `send` is a deadline for the whole reply, so an engine that keeps printing
-non-reply lines cannot stretch it. Engines run in their own session: a Ctrl-C in the terminal
-reaches the controlling program (which then closes them) instead of killing every engine
-mid-game. If the controller itself is killed, the engines see end-of-file on stdin and exit.
+non-reply lines cannot stretch it.
 """
 
 from __future__ import annotations
 
-import collections
-import os
-import queue
-import signal
-import subprocess
-import threading
-import time
-from pathlib import Path
-
-STDERR_TAIL_LINES = 40
+from zeroforge.play.process import (  # noqa: F401  (re-exported: the errors of every client)
+    EngineDied,
+    EngineFailure,
+    EngineProcess,
+    EngineTimeout,
+)
 
 
 class GTPError(RuntimeError):
     """The engine answered `? message`."""
 
 
-class EngineFailure(RuntimeError):
-    """The engine process is gone (died, or killed after a timeout); carries its stderr tail."""
-
-    def __init__(self, message: str, engine_name: str = "", stderr_tail: str = ""):
-        super().__init__(message)
-        self.engine_name = engine_name
-        self.stderr_tail = stderr_tail
-
-
-class EngineDied(EngineFailure):
-    """The engine exited or closed stdout; the message carries its stderr tail."""
-
-
-class EngineTimeout(EngineFailure):
-    """No reply within the timeout; the engine has been killed."""
-
-
-class GTPEngine:
-    def __init__(
-        self,
-        argv: list[str],
-        name: str | None = None,
-        stderr_log: Path | None = None,
-        cwd: str | Path | None = None,
-        env: dict | None = None,
-    ):
-        if isinstance(argv, str):
-            raise TypeError("argv must be a list of arguments, not a shell string")
-        self.argv = [str(a) for a in argv]
-        if not self.argv:
-            raise ValueError("empty engine command line")
-        self.name = name or Path(self.argv[0]).name
-        self._stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
-        self._log = open(stderr_log, "a", encoding="utf-8") if stderr_log else None
-        try:
-            self.proc = subprocess.Popen(
-                self.argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                bufsize=1,
-                cwd=cwd,
-                env=env,
-                errors="replace",
-                start_new_session=True,
-            )
-        except OSError as err:
-            if self._log:
-                self._log.close()
-            raise EngineDied(
-                f"{self.name} could not be started ({self.argv[0]}): {err}", self.name
-            ) from None
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._read_stdout, daemon=True).start()
-        self._stderr_thread = threading.Thread(target=self._read_stderr, daemon=True)
-        self._stderr_thread.start()
-
-    def _read_stdout(self) -> None:
-        try:
-            for line in self.proc.stdout:
-                self._lines.put(line.rstrip("\r\n"))
-        except (OSError, ValueError):
-            pass  # stream closed under us by close()
-        self._lines.put(None)
-
-    def _read_stderr(self) -> None:
-        try:
-            for line in self.proc.stderr:
-                self._stderr_tail.append(line.rstrip("\r\n"))
-                log = self._log
-                if log:
-                    log.write(line)
-                    log.flush()
-        except (OSError, ValueError):
-            pass
-
-    def stderr_tail(self) -> str:
-        return "\n".join(self._stderr_tail)
-
-    def _died(self, what: str) -> EngineDied:
-        try:
-            code = self.proc.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            code = self.proc.returncode
-        self._stderr_thread.join(timeout=1)
-        tail = self.stderr_tail()
-        return EngineDied(
-            f"{self.name} {what} (exit code {code}); stderr tail:\n{tail}", self.name, tail
-        )
-
+class GTPEngine(EngineProcess):
     def send(self, command: str, timeout: float | None = 60.0) -> str:
         """Send one command; return the reply text after `=`. Raises GTPError on `?`,
         EngineDied if the process is gone, EngineTimeout (after killing it) past `timeout`."""
-        if "\n" in command or "\r" in command:
-            raise ValueError("one GTP command at a time (no newlines)")
-        try:
-            self.proc.stdin.write(command + "\n")
-            self.proc.stdin.flush()
-        except (OSError, ValueError):
-            raise self._died(f"died before {command!r}") from None
-        deadline = None if timeout is None else time.monotonic() + timeout
+        self.write_line(command)
+        deadline = self.deadline(timeout)
         status, body = None, []
         while True:
-            line = self._next_line(command, timeout, deadline)
-            if line is None:
-                raise self._died(f"exited while answering {command!r}")
+            line = self.next_line(command, timeout, deadline)
             if status is None:
                 if not line.startswith(("=", "?")):
                     continue  # not a reply line (progress output)
@@ -152,54 +43,5 @@ class GTPEngine:
             raise GTPError(f"{self.name}: {command!r} -> ? {text}")
         return text
 
-    def _next_line(self, command: str, timeout: float | None, deadline: float | None):
-        left = None if deadline is None else max(0.0, deadline - time.monotonic())
-        try:
-            return self._lines.get(timeout=left)
-        except queue.Empty:
-            self.kill()
-            self._stderr_thread.join(timeout=1)
-            tail = self.stderr_tail()
-            raise EngineTimeout(
-                f"{self.name} gave no reply to {command!r} within {timeout} s; killed. "
-                f"stderr tail:\n{tail}",
-                self.name,
-                tail,
-            ) from None
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)  # the engine and anything it started
-            except OSError:
-                self.proc.kill()
-        self.proc.wait()
-
-    def close(self, timeout: float = 5.0) -> None:
-        """`quit` politely, kill if it does not go."""
-        if self.proc.poll() is None:
-            try:
-                self.send("quit", timeout=timeout)
-            except (EngineFailure, GTPError):
-                pass
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            try:
-                stream.close()
-            except OSError:
-                pass
-        if self._log:
-            log, self._log = self._log, None
-            log.close()
-
-    def __enter__(self) -> GTPEngine:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def quit(self, timeout: float) -> None:
+        self.send("quit", timeout=timeout)

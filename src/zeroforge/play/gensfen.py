@@ -1,0 +1,358 @@
+"""Chess training data from the real Stockfish, as nodchip's `gensfen` makes it: Stockfish
+plays itself from a randomised opening (uniformly random legal moves for the first plies, seeded
+per game), every later position gets a fixed-depth or fixed-nodes search (its score, side to
+move's view, in Stockfish's internal units; mates as VALUE_MATE minus plies; VALUE_NONE when the
+search printed no score), the search's move is played, and once the game ends (`play.chessrules`)
+every position gets the result from its side to move's view (1 / 0 / -1).
+
+One game is one unit of work: `play_game` on a worker's engine returns its positions; the
+driver (`run`, in the main process) appends each finished game to the output as ONE write, then
+records it in the sidecar log `OUT.gensfen.jsonl` (game id, byte offset where the game ends,
+counts). A rerun reads the log, cuts off anything written after the last logged game (a game
+written but not logged is played again), and plays only the missing game ids; `OUT.gensfen.json`
+holds the settings a rerun must agree with. Game `g` is the same game on every run: its opening
+comes from `random.Random(f"{seed}:{g}")` and `ucinewgame` clears Stockfish's hash before it
+(one search thread, node or depth limits: Stockfish is then deterministic).
+
+Filters, as nnue-pytorch's loader applies them (positions in check, positions whose best move
+is a capture, positions without a score), are counted always and applied only when asked.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import random
+import signal
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import chess
+
+from zeroforge.atomic import atomic_write_text
+from zeroforge.play.chessrules import Adjudication, Ending, rules_ending
+from zeroforge.play.engines import resolve_binary
+from zeroforge.play.process import EngineFailure
+from zeroforge.play.results import ResultsLog
+from zeroforge.play.uci import VALUE_NONE, UCIEngine, UCIError
+
+DEFAULT_RANDOM_PLIES = 8
+OPENING_ATTEMPTS = 100  # random openings that end the game at once are drawn again
+SEARCH_TIMEOUT = 120.0
+FILTERS = ("in_check", "capture", "value_none")
+FORMATS = ("binpack", "plain")
+
+
+class GensfenError(ValueError):
+    """Settings or an output file that cannot be used; the message names the file."""
+
+
+@dataclass(frozen=True)
+class TrainingPosition:
+    """One record of Stockfish training data (the fields of a `.plain` record)."""
+
+    fen: str
+    move: str  # UCI
+    score: int  # internal units, side to move's view; VALUE_NONE when unknown
+    ply: int
+    result: int  # 1 / 0 / -1, side to move's view
+
+
+@dataclass
+class GensfenConfig:
+    limits: dict[str, int]  # {"depth": 8} or {"nodes": 5000}
+    random_plies: int = DEFAULT_RANDOM_PLIES
+    seed: int = 0
+    adjudication: Adjudication = field(default_factory=Adjudication)
+    skip: tuple[str, ...] = ()  # a subset of FILTERS
+    binary: str = "stockfish"
+    options: dict[str, Any] = field(default_factory=dict)  # UCI options (Threads is 1)
+    fmt: str = "binpack"
+
+    def __post_init__(self):
+        if len(self.limits) != 1 or next(iter(self.limits)) not in ("depth", "nodes"):
+            raise GensfenError(f"give one search limit, depth or nodes, got {self.limits}")
+        if min(self.limits.values()) < 1 or self.random_plies < 0:
+            raise GensfenError("the search limit must be positive, random plies >= 0")
+        unknown = sorted(set(self.skip) - set(FILTERS))
+        if unknown:
+            raise GensfenError(f"unknown filter(s) {unknown}; known: {list(FILTERS)}")
+        if self.fmt not in FORMATS:
+            raise GensfenError(f"format must be one of {FORMATS}, got {self.fmt!r}")
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What a resumed run must agree on (the engine binary's path is not part of it)."""
+        data = asdict(self)
+        data.pop("binary")
+        data["skip"] = sorted(self.skip)
+        return data
+
+    def engine_options(self) -> dict[str, Any]:
+        return {"Threads": 1, **self.options}
+
+
+@dataclass
+class GameOutput:
+    game: int
+    data: bytes = b""  # the game's records in the output format
+    positions: int = 0  # records written
+    searched: int = 0  # positions searched (before filters)
+    matched: dict[str, int] = field(default_factory=dict)  # per filter: positions it matches
+    result: str | None = None
+    reason: str = ""
+    plies: int = 0
+    error: str | None = None
+    stderr_tail: str = ""
+    seconds: float = 0.0
+
+    def record(self, end: int) -> dict[str, Any]:
+        """The log line: everything but the data, plus the byte offset where the game ends."""
+        out = {k: v for k, v in asdict(self).items() if k != "data"}
+        if not self.error:
+            out.pop("error")
+            out.pop("stderr_tail")
+        return {**out, "end": end}
+
+
+# --- one game -----------------------------------------------------------------------------
+
+
+def random_opening(seed: int, game: int, plies: int) -> list[chess.Move]:
+    """`plies` uniformly random legal moves from the start position, deterministic per
+    (seed, game); redrawn if they end the game."""
+    for attempt in range(OPENING_ATTEMPTS):
+        rng = random.Random(f"{seed}:{game}:{attempt}" if attempt else f"{seed}:{game}")
+        board = chess.Board()
+        for _ in range(plies):
+            moves = sorted(board.legal_moves, key=lambda m: m.uci())
+            board.push(rng.choice(moves))
+            if rules_ending(board) is not None:
+                break
+        else:
+            return list(board.move_stack)
+    raise RuntimeError(f"no random opening of {plies} plies that does not end the game")
+
+
+def play_game(engine: UCIEngine, config: GensfenConfig, game: int) -> GameOutput:
+    """One self-play game on `engine`; engine failures propagate to the caller."""
+    started = time.monotonic()
+    out = GameOutput(game, matched=dict.fromkeys(FILTERS, 0))
+    board = chess.Board()
+    for move in random_opening(config.seed, game, config.random_plies):
+        board.push(move)
+    opening = [m.uci() for m in board.move_stack]
+    engine.new_game()
+    tracker = config.adjudication.tracker()
+    pending: list[tuple[str, str, int, int, bool]] = []  # fen, move, score, ply, side
+    ending: Ending | None = rules_ending(board) or tracker.cap(board.ply())
+    while ending is None:
+        engine.position(None, opening + [m.uci() for m in board.move_stack[len(opening) :]])
+        search = engine.go(config.limits, timeout=SEARCH_TIMEOUT)
+        move = _legal(board, search.bestmove, engine.name)
+        score = VALUE_NONE if search.score is None else search.score.value()
+        out.searched += 1
+        flags = {
+            "in_check": board.is_check(),
+            "capture": board.is_capture(move),
+            "value_none": score == VALUE_NONE,
+        }
+        for name, hit in flags.items():
+            out.matched[name] += hit
+        if not any(flags[name] for name in config.skip):
+            pending.append((board.fen(), move.uci(), score, board.ply(), board.turn))
+        ending = tracker.add(board, None if score == VALUE_NONE else score)
+        if ending is None:
+            board.push(move)
+            ending = rules_ending(board) or tracker.cap(board.ply())
+    positions = [
+        TrainingPosition(f, m, s, p, ending.for_side(side)) for f, m, s, p, side in pending
+    ]
+    out.data = encode(config.fmt, positions)
+    out.positions = len(positions)
+    out.result, out.reason, out.plies = ending.result, ending.reason, board.ply()
+    out.seconds = round(time.monotonic() - started, 3)
+    return out
+
+
+def _legal(board: chess.Board, uci: str | None, name: str) -> chess.Move:
+    try:
+        move = chess.Move.from_uci(uci or "")
+    except ValueError:
+        move = None
+    if move is None or move not in board.legal_moves:
+        raise UCIError(f"{name} answered bestmove {uci!r}, not a legal move in {board.fen()}")
+    return move
+
+
+def encode(fmt: str, positions: list[TrainingPosition]) -> bytes:
+    """One game's records as bytes of the output format."""
+    if fmt == "plain":
+        return "".join(
+            f"fen {p.fen}\nmove {p.move}\nscore {p.score}\nply {p.ply}\nresult {p.result}\ne\n"
+            for p in positions
+        ).encode()
+    raise GensfenError(f"no writer for {fmt!r} yet")
+
+
+# --- workers ------------------------------------------------------------------------------
+
+_worker: dict[str, Any] = {}
+
+
+def _start_engine(config: GensfenConfig) -> UCIEngine:
+    return UCIEngine([config.binary], name="stockfish", options=config.engine_options())
+
+
+def _init_worker(config: GensfenConfig) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
+    _worker["config"] = config
+    _worker["engine"] = None
+
+
+def _work(game: int) -> GameOutput:
+    """A worker's task: one game; a failed engine is recorded and replaced for the next."""
+    config: GensfenConfig = _worker["config"]
+    try:
+        if _worker["engine"] is None:
+            _worker["engine"] = _start_engine(config)
+        return play_game(_worker["engine"], config, game)
+    except (EngineFailure, UCIError) as err:
+        engine, _worker["engine"] = _worker["engine"], None
+        if engine is not None:
+            engine.close(timeout=1)
+        return GameOutput(
+            game,
+            error=str(err).split("\n")[0],
+            stderr_tail=getattr(err, "stderr_tail", ""),
+        )
+
+
+# --- the driver ---------------------------------------------------------------------------
+
+
+def sidecar(out: Path, suffix: str) -> Path:
+    return out.with_name(out.name + suffix)
+
+
+def prepare_output(out: Path, config: GensfenConfig) -> None:
+    """Check that `out` is new or a run with these settings (its log and settings beside it)."""
+    stamp, log = sidecar(out, ".gensfen.json"), sidecar(out, ".gensfen.jsonl")
+    wanted = config.fingerprint()
+    if stamp.exists():
+        try:
+            found = json.loads(stamp.read_text())
+        except (OSError, ValueError) as err:
+            raise GensfenError(f"{stamp}: unreadable ({err})") from None
+        if found != wanted:
+            diff = sorted(k for k in wanted if found.get(k) != wanted[k])
+            raise GensfenError(
+                f"{out} was made with other settings ({', '.join(diff)} differ, see {stamp}); "
+                "choose another output file"
+            )
+        return
+    if out.exists() or log.exists():
+        raise GensfenError(f"{out} exists but was not made by gensfen (no {stamp.name} beside)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(stamp, json.dumps(wanted, indent=2, sort_keys=True) + "\n")
+
+
+def _repair(out: Path, records: list[dict]) -> int:
+    """Cut `out` back to the end of the last logged game; return that size."""
+    end = max((r["end"] for r in records), default=0)
+    size = out.stat().st_size if out.exists() else 0
+    if size < end:
+        raise GensfenError(
+            f"{out}: {size} bytes, but its log says games were written up to byte {end}; "
+            "the file was truncated or replaced"
+        )
+    if size > end:
+        os.truncate(out, end)
+    return end
+
+
+@dataclass
+class Target:
+    games: int | None = None  # game ids 0..games-1
+    positions: int | None = None  # or: games until this many records are written
+
+    def ids(self, done: set[int]) -> Iterator[int]:
+        game = 0
+        while self.games is None or game < self.games:
+            if game not in done:
+                yield game
+            game += 1
+
+    def reached(self, records: list[dict]) -> bool:
+        if self.positions is not None:
+            return sum(r.get("positions", 0) for r in records) >= self.positions
+        return False
+
+
+def run(
+    out: Path,
+    config: GensfenConfig,
+    target: Target,
+    workers: int = 1,
+    on_game: Callable[[list[dict]], None] | None = None,
+) -> list[dict]:
+    """Generate into `out` until the target is met; return all log records.
+
+    `on_game(records)` runs in this process once at the start and after each game."""
+    if (target.games is None) == (target.positions is None):
+        raise GensfenError("give a number of games or of positions")
+    try:
+        config.binary = resolve_binary(config.binary)
+    except FileNotFoundError as err:
+        raise GensfenError(str(err)) from None
+    prepare_output(out, config)
+    with ResultsLog(sidecar(out, ".gensfen.jsonl")) as log:
+        _repair(out, log.records)
+        if on_game:
+            on_game(log.records)
+        ids = target.ids({r["game"] for r in log.records})
+        if not target.reached(log.records):
+            _generate(out, config, target, ids, workers, log, on_game)
+        return list(log.records)
+
+
+def _generate(out, config, target, ids, workers, log, on_game) -> None:
+    context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
+    pool = context.Pool(workers, initializer=_init_worker, initargs=(config,))
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        inflight = []
+        while True:
+            while len(inflight) < 2 * workers and not target.reached(log.records):
+                game = next(ids, None)
+                if game is None:
+                    break
+                inflight.append(pool.apply_async(_work, (game,)))
+            if not inflight:
+                break
+            ready = [job for job in inflight if job.ready()]
+            if not ready:
+                inflight[0].wait(0.2)
+                continue
+            for job in ready:
+                inflight.remove(job)
+                _publish(fd, job.get(), log)
+                if on_game:
+                    on_game(log.records)
+        pool.close()
+        pool.join()
+    finally:
+        pool.terminate()  # Ctrl-C: games under way are dropped and replayed on rerun
+        os.close(fd)
+
+
+def _publish(fd: int, game: GameOutput, log: ResultsLog) -> None:
+    """Append the game's bytes in one write, fsync, then log it (see the module docstring)."""
+    view = memoryview(game.data)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.fsync(fd)
+    log.append(game.record(os.fstat(fd).st_size))

@@ -1,0 +1,147 @@
+"""gensfen against the real Stockfish, at depth 2-3 (a game takes a fraction of a second)."""
+
+import json
+
+import chess
+import pytest
+
+from zeroforge.commands import gensfen as gensfen_command
+from zeroforge.play.chessrules import Adjudication
+from zeroforge.play.engines import have_engine
+from zeroforge.play.gensfen import GensfenConfig, GensfenError, Target, random_opening, run
+from zeroforge.play.results import read_results
+from zeroforge.play.uci import VALUE_MATE
+
+pytestmark = [
+    pytest.mark.engine,
+    pytest.mark.skipif(not have_engine("stockfish"), reason="stockfish not installed"),
+]
+
+
+def read_plain(path) -> list[dict]:
+    records, current = [], {}
+    for line in path.read_text().splitlines():
+        if line == "e":
+            records.append(current)
+            current = {}
+            continue
+        key, _, value = line.partition(" ")
+        current[key] = value if key in ("fen", "move") else int(value)
+    assert current == {}
+    return records
+
+
+def config(**changes) -> GensfenConfig:
+    base = dict(
+        limits={"depth": 3}, random_plies=6, fmt="plain", adjudication=Adjudication(max_plies=60)
+    )
+    return GensfenConfig(**{**base, **changes})
+
+
+def test_random_openings_are_seeded_and_legal():
+    assert random_opening(0, 5, 8) == random_opening(0, 5, 8)
+    assert random_opening(0, 5, 8) != random_opening(0, 6, 8)
+    assert random_opening(1, 5, 8) != random_opening(0, 5, 8)
+    assert len(random_opening(0, 5, 8)) == 8
+
+
+def test_games_are_consistent_chains_with_results_from_the_side_to_move(tmp_path):
+    out = tmp_path / "d.plain"
+    log = run(out, config(), Target(games=4), workers=2)
+    assert sorted(r["game"] for r in log) == [0, 1, 2, 3]
+    records = read_plain(out)
+    assert len(records) == sum(r["positions"] for r in log) > 0
+    games = {}
+    board = None
+    for rec in records:
+        position = chess.Board(rec["fen"])
+        if board is None or board.fen() != rec["fen"]:  # a new game (a new chain)
+            games[len(games)] = []
+        games[len(games) - 1].append(rec)
+        move = chess.Move.from_uci(rec["move"])
+        assert move in position.legal_moves
+        assert rec["ply"] == position.ply() >= 6
+        assert -VALUE_MATE <= rec["score"] <= VALUE_MATE
+        board = position
+        board.push(move)
+    assert len(games) == 4
+    by_end = sorted(log, key=lambda r: r["end"])
+    for entry, recs in zip(by_end, games.values(), strict=True):
+        assert len(recs) == entry["positions"] == entry["searched"]
+        winner = {"1-0": chess.WHITE, "0-1": chess.BLACK}.get(entry["result"])
+        for rec in recs:
+            side = chess.Board(rec["fen"]).turn
+            assert rec["result"] == (0 if winner is None else (1 if side == winner else -1))
+        if entry["reason"] == "checkmate":  # the last mover mated: the score said so
+            assert recs[-1]["score"] == VALUE_MATE - 1 and recs[-1]["result"] == 1
+        assert entry["reason"] in (
+            "checkmate",
+            "stalemate",
+            "repetition",
+            "fifty_moves",
+            "insufficient_material",
+            "max_plies",
+        )
+
+
+def test_reruns_resume_repair_and_reproduce(tmp_path):
+    first = tmp_path / "a.plain"
+    run(first, config(), Target(games=2), workers=1)
+    two_games = first.read_bytes()
+    log = read_results(tmp_path / "a.plain.gensfen.jsonl")
+    with open(first, "ab") as handle:  # a game written but never logged (killed between)
+        handle.write(b"fen half a game")
+    run(first, config(), Target(games=3), workers=1)
+    assert first.read_bytes().startswith(two_games)
+    assert read_results(tmp_path / "a.plain.gensfen.jsonl")[:2] == log
+    # the same three games in one go, on two workers, give the same games
+    second = tmp_path / "b.plain"
+    run(second, config(), Target(games=3), workers=2)
+    games = lambda p: sorted(  # noqa: E731
+        p.read_bytes().split(b"\n"), key=bytes
+    )
+    assert games(first) == games(second)
+    with pytest.raises(GensfenError, match="other settings .*limits"):
+        run(first, config(limits={"depth": 4}), Target(games=3))
+    (tmp_path / "c.plain").write_text("not ours")
+    with pytest.raises(GensfenError, match="not made by gensfen"):
+        run(tmp_path / "c.plain", config(), Target(games=1))
+    first.write_bytes(two_games[:10])
+    with pytest.raises(GensfenError, match="truncated"):
+        run(first, config(), Target(games=3))
+
+
+def test_filters_and_positions_target_via_the_command(tmp_path, capsys):
+    out = tmp_path / "f.plain"
+    argv = [
+        str(out),
+        "--positions",
+        "120",
+        "--depth",
+        "2",
+        "--random-plies",
+        "4",
+        "--workers",
+        "2",
+        "--resign-score",
+        "2000",
+        "--skip-in-check",
+        "--skip-captures",
+    ]
+    assert gensfen_command.main(argv) == 0
+    log = read_results(tmp_path / "f.plain.gensfen.jsonl")
+    records = read_plain(out)
+    assert len(records) == sum(r["positions"] for r in log) >= 120
+    matched = {k: sum(r["matched"][k] for r in log) for k in ("in_check", "capture")}
+    searched = sum(r["searched"] for r in log)
+    assert matched["capture"] > 0
+    assert len(records) <= searched - matched["capture"]
+    for rec in records:
+        board = chess.Board(rec["fen"])
+        assert not board.is_check()
+        assert not board.is_capture(chess.Move.from_uci(rec["move"]))
+    assert any(r["reason"] == "resign_score" for r in log)
+    settings = json.loads((tmp_path / "f.plain.gensfen.json").read_text())
+    assert settings["skip"] == ["capture", "in_check"] and settings["limits"] == {"depth": 2}
+    assert "positions per hour per worker" in capsys.readouterr().out
+    assert gensfen_command.main([str(tmp_path / "x.txt"), "--games", "1", "--depth", "1"]) == 1
