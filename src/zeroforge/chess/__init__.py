@@ -1,1 +1,3 @@
-"""Chess for the Stockfish NNUE side: positions, moves and the network's input features."""
+"""Chess for the Stockfish NNUE side, on top of python-chess (the sibling of `zeroforge.go`):
+positions, moves and the network's input features (features.py), training records
+(records.py) and Stockfish's move conventions (moves.py); file formats live in `formats/`."""
