@@ -1,7 +1,9 @@
-"""The one home of "NET = a Leela Zero weights file or one of our checkpoints".
+"""The one home of "NET = a Leela Zero weights file, a Stockfish .nnue file or one of our
+checkpoints".
 
 `load_any_net(path)` gives a network in eval mode from either:
-- a Leela Zero v1 weights file (`.txt`, `.gz`; see `formats.lzweights`), or
+- a Leela Zero v1 weights file (`.txt`, `.gz`; see `formats.lzweights`),
+- a Stockfish 15.1 SFNNv5 `.nnue` file (dequantised exactly: `formats.nnue_export`), or
 - a checkpoint: a dict saved with `torch.save` (Lightning's `ModelCheckpoint` writes one), read
   with `torch.load(..., weights_only=True)` (never a pickle of arbitrary objects).
 
@@ -17,7 +19,8 @@ Our checkpoint convention (Lightning's own keys plus one of ours):
                                                 "affine_gamma": False}}
                                    i.e. what `build_network` needs: `LZNet.config()` /
                                    `NFNet.config()` (kind "nf": blocks, filters, activation,
-                                   alpha) / conf/network/*.yaml
+                                   alpha) / `SFNNv5.config()` (kind "sfnnv5": factorized,
+                                   description) / conf/network/*.yaml
 
 `save_checkpoint(model, path)` writes that format (atomically) for `zeroforge weights import`.
 """
@@ -37,6 +40,7 @@ from zeroforge.atomic import atomic_open
 CHECKPOINT_KEY = "zeroforge"
 NET_PREFIX = "net."  # the network's attribute name in the LightningModule
 LZ_SUFFIXES = (".txt", ".gz")
+NNUE_SUFFIX = ".nnue"
 ZIP_MAGIC = b"PK"  # torch.save's zip container
 
 
@@ -47,6 +51,10 @@ class CheckpointError(ValueError):
 def build_network(cfg: Mapping[str, Any]) -> nn.Module:
     """A fresh network from its description (`LZNet.config()`, `NFNet.config()`)."""
     kind = cfg.get("kind", "lz")
+    if kind == "sfnnv5":
+        from zeroforge.nn.sfnnv5 import SFNNv5
+
+        return SFNNv5(bool(cfg.get("factorized", False)), str(cfg.get("description", "")))
     if kind == "lz" and cfg.get("norm", "bn") == "bn":
         from zeroforge.nn.lznet import LZNet
 
@@ -71,6 +79,8 @@ def is_lz_weights(path: str | os.PathLike) -> bool:
     path = Path(path)
     if path.suffix in LZ_SUFFIXES:
         return True
+    if path.suffix == NNUE_SUFFIX:
+        return False
     try:
         with open(path, "rb") as f:
             return f.read(2) != ZIP_MAGIC
@@ -114,7 +124,12 @@ def net_from_checkpoint(checkpoint: Mapping[str, Any], path: str | os.PathLike) 
 def load_any_net(path: str | os.PathLike) -> nn.Module:
     """A Leela Zero weights file or one of our checkpoints -> network in eval mode.
 
-    Raises `formats.lzweights.WeightsError` or `CheckpointError` (both ValueError)."""
+    Raises `formats.lzweights.WeightsError`, `formats.nnue.NnueFormatError` or
+    `CheckpointError` (all ValueError)."""
+    if Path(path).suffix == NNUE_SUFFIX:
+        from zeroforge.formats.nnue_export import import_nnue
+
+        return import_nnue(path).eval()
     if is_lz_weights(path):
         from zeroforge.formats.lzweights import load_net
 

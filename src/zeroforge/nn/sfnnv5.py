@@ -1,0 +1,158 @@
+"""SFNNv5, the NNUE network of Stockfish 15.1, in floating point for training.
+
+Read top to bottom, as Stockfish computes it (shapes from `formats.nnue.SFNNV5`):
+
+    feature transformer  per perspective (shared weights): the sum of the weight rows of its
+                         ~30 active HalfKAv2_hm features (22,528 in all) plus a bias, 1,024
+                         units, and 8 PSQT columns beside them (no bias: it cancels below)
+    pairwise product     clamp(a, 0, 1) of units j and j + 512 multiplied (x 127/128, the
+                         integer net's /128), side to move's 512 first, then the other side's
+    layer stack          one of 8 chosen by (pieces - 1) // 4: fc_0 1024 -> 16; its 16th output
+                         is a skip straight to the result; the other 15 go in twice, squared
+                         (x 127/128) and plain, both clamped to [0, 1]: fc_1 30 -> 32, clamp,
+                         fc_2 32 -> 1
+    result               fc_2 + skip + (PSQT of the side to move - the other side's) / 2, in
+                         units of 600 internal Stockfish units (NNUE2SCORE)
+
+The transformer is sparse: a batch gives, per perspective, the active feature indices [B, K]
+(-1 pads a row), summed with `F.embedding_bag`, never a dense [B, 22528] matmul. With
+`factorized`, each feature also adds a virtual "A" feature shared by all 32 king buckets (its
+piece-square, nnue-pytorch's HalfKAv2_hm^), which learns what is common to the buckets; the
+exporter folds it into the real rows (`formats.nnue_export`).
+
+The layer stacks are held as one Linear per layer with 8x the outputs (every bucket computed,
+the used one gathered): the per-bucket matrices are small, a gather of weights would cost more.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from zeroforge.formats.nnue import SFNNV5
+
+NUM_FEATURES = SFNNV5.features  # 22,528 = 32 king buckets x 704
+PLANE_SIZE = SFNNV5.planes * 64  # 704: the virtual "A" feature of index i is i % 704
+HALF_DIMS = SFNNV5.half_dims  # 1,024 transformer units per perspective
+PSQT_BUCKETS = SFNNV5.psqt_buckets
+STACKS = SFNNV5.stacks
+FC0_OUT = SFNNV5.layers[0][1]  # 16: 15 hidden units and the skip
+FC1_IN, FC1_OUT = SFNNV5.layers[1]  # 30 -> 32
+NNUE2SCORE = 600.0  # internal units per unit of network output (the quantisation's 600*16/16)
+SQUARE_SCALE = 127 / 128  # the integer net's (x*x) >> 19 on x at scale 127*64, and a*b/128
+# nnue-pytorch's initial PSQT values (internal units) for own pieces; theirs are negated
+PIECE_VALUES = (126, 781, 825, 1276, 2538)  # pawn, knight, bishop, rook, queen
+
+
+def psqt_initial_values() -> torch.Tensor:
+    """[NUM_FEATURES] material of each feature's piece in internal units (kings 0)."""
+    plane_values = torch.zeros(SFNNV5.planes)
+    for kind, value in enumerate(PIECE_VALUES):
+        plane_values[2 * kind], plane_values[2 * kind + 1] = value, -value
+    per_bucket = plane_values.repeat_interleave(64)
+    return per_bucket.repeat(SFNNV5.king_buckets)
+
+
+class FeatureTransformer(nn.Module):
+    """Sparse affine map of active features to 1,024 units + 8 PSQT columns per perspective."""
+
+    def __init__(self, factorized: bool = False):
+        super().__init__()
+        self.factorized = factorized
+        rows = NUM_FEATURES + (PLANE_SIZE if factorized else 0)
+        bound = NUM_FEATURES**-0.5  # nn.Linear's default for this many inputs
+        self.weight = nn.Parameter(
+            torch.empty(rows, HALF_DIMS + PSQT_BUCKETS).uniform_(-bound, bound)
+        )
+        self.bias = nn.Parameter(torch.empty(HALF_DIMS).uniform_(-bound, bound))
+        with torch.no_grad():
+            self.weight[NUM_FEATURES:] = 0.0  # virtual rows start neutral (folded at export)
+            self.weight[:NUM_FEATURES, HALF_DIMS:] = (
+                psqt_initial_values()[:, None] / NNUE2SCORE
+            ).expand(-1, PSQT_BUCKETS)
+
+    def forward(self, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """indices [B, K] (int, -1 = none) -> (units [B, 1024], psqt [B, 8])."""
+        present = indices >= 0
+        indices = indices.clamp(min=0).long()
+        if self.factorized:
+            indices = torch.cat([indices, NUM_FEATURES + indices % PLANE_SIZE], dim=1)
+            present = torch.cat([present, present], dim=1)
+        weights = present.to(self.weight.dtype)
+        summed = F.embedding_bag(indices, self.weight, mode="sum", per_sample_weights=weights)
+        return summed[:, :HALF_DIMS] + self.bias, summed[:, HALF_DIMS:]
+
+    def real_weight(self) -> torch.Tensor:
+        """[NUM_FEATURES, 1032] with the virtual rows folded in: what the engine's file holds."""
+        weight = self.weight[:NUM_FEATURES]
+        if not self.factorized:
+            return weight
+        virtual = self.weight[NUM_FEATURES:]
+        return weight + virtual.repeat(SFNNV5.king_buckets, 1)
+
+
+def pairwise(units: torch.Tensor) -> torch.Tensor:
+    clipped = units.clamp(0.0, 1.0)
+    half = HALF_DIMS // 2
+    return clipped[:, :half] * clipped[:, half:] * SQUARE_SCALE
+
+
+def _pick(stacked: torch.Tensor, bucket: torch.Tensor, width: int) -> torch.Tensor:
+    """[B, STACKS * width] -> [B, width] of each row's bucket."""
+    rows = stacked.view(-1, STACKS, width)
+    return rows[torch.arange(rows.shape[0], device=rows.device), bucket]
+
+
+class SFNNv5(nn.Module):
+    """Stockfish 15.1's network; `forward` gives the score for the side to move (x 600 =
+    internal units)."""
+
+    def __init__(self, factorized: bool = False, description: str = ""):
+        super().__init__()
+        self.description = description
+        self.input = FeatureTransformer(factorized)
+        self.fc0 = nn.Linear(HALF_DIMS, FC0_OUT * STACKS)
+        self.fc1 = nn.Linear(FC1_IN, FC1_OUT * STACKS)
+        self.fc2 = nn.Linear(FC1_OUT, STACKS)
+        with torch.no_grad():  # nnue-pytorch: every stack starts as the same one, output bias 0
+            for layer in (self.fc0, self.fc1, self.fc2):
+                out = layer.out_features // STACKS
+                layer.weight.copy_(layer.weight[:out].repeat(STACKS, 1))
+                layer.bias.copy_(layer.bias[:out].repeat(STACKS))
+            self.fc2.bias.zero_()
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "kind": "sfnnv5",
+            "factorized": self.input.factorized,
+            "description": self.description,
+        }
+
+    def forward(self, stm: torch.Tensor, nstm: torch.Tensor, bucket: torch.Tensor) -> torch.Tensor:
+        """Active features of the side to move [B, K] and of the other side [B, K], layer stack
+        [B] -> score [B] in units of 600 internal units, side to move's view."""
+        bucket = bucket.long()
+        units_us, psqt_us = self.input(stm)
+        units_them, psqt_them = self.input(nstm)
+        x = torch.cat([pairwise(units_us), pairwise(units_them)], dim=1)
+        out0 = _pick(self.fc0(x), bucket, FC0_OUT)
+        head, skip = out0[:, : FC0_OUT - 1], out0[:, FC0_OUT - 1]
+        x1 = torch.cat([head.square() * SQUARE_SCALE, head], dim=1).clamp(0.0, 1.0)
+        x2 = _pick(self.fc1(x1), bucket, FC1_OUT).clamp(0.0, 1.0)
+        out = _pick(self.fc2(x2), bucket, 1)[:, 0]
+        rows = torch.arange(bucket.shape[0], device=bucket.device)
+        psqt = (psqt_us[rows, bucket] - psqt_them[rows, bucket]) / 2
+        return out + skip + psqt
+
+    @torch.no_grad()
+    def clip_weights(self) -> None:
+        """Keep hidden weights inside what int8 holds after quantisation (nnue-pytorch clips
+        after every optimiser step), so the exported net computes what was trained."""
+        from zeroforge.formats.nnue import HIDDEN_WEIGHT_SCALE, OUTPUT_WEIGHT_SCALE
+
+        for layer, scale in ((self.fc0, HIDDEN_WEIGHT_SCALE), (self.fc1, HIDDEN_WEIGHT_SCALE)):
+            layer.weight.clamp_(-127 / scale, 127 / scale)
+        self.fc2.weight.clamp_(-127 / OUTPUT_WEIGHT_SCALE, 127 / OUTPUT_WEIGHT_SCALE)

@@ -1,0 +1,134 @@
+"""The SFNNv5 float network: same numbers as the dequantised file, exact re-quantisation,
+factorised features folded, sparse transformer, clipping, PSQT start values."""
+
+from __future__ import annotations
+
+import chess
+import pytest
+import torch
+
+from tests.analysis.stockfish_net import random_positions
+from zeroforge.analysis.nnue_eval import evaluate, evaluate_float
+from zeroforge.formats.nnue import SFNNV5, nnue_bytes, random_net, write_nnue
+from zeroforge.formats.nnue_export import dequantise, quantise
+from zeroforge.nn.checkpoint import load_any_net, save_checkpoint
+from zeroforge.nn.sfnnv5 import NNUE2SCORE, NUM_FEATURES, PIECE_VALUES, SFNNv5
+
+from .chess_batches import board_batch
+
+
+@pytest.fixture(scope="module")
+def file_net():
+    return random_net(SFNNV5, seed=5)
+
+
+@pytest.fixture(scope="module")
+def float_net(file_net):
+    return dequantise(file_net).eval()
+
+
+@pytest.fixture(scope="module")
+def boards():
+    return [chess.Board(fen) for fen in random_positions(24, seed=3)]
+
+
+def test_forward_is_the_dequantised_file(file_net, float_net, boards):
+    with torch.no_grad():
+        ours = float_net(*board_batch(boards)).double() * NNUE2SCORE
+    theirs = torch.tensor([evaluate_float(file_net, b) for b in boards], dtype=torch.float64)
+    assert torch.allclose(ours, theirs, rtol=1e-4, atol=0.05)
+    # and the integer pass (Stockfish's) lands near it: what quantisation costs
+    ints = torch.tensor([evaluate(file_net, b).value for b in boards], dtype=torch.float64)
+    assert (ours - ints).abs().max() < 12 + 0.05 * ints.abs().max()
+
+
+def test_requantising_gives_the_same_file(file_net, tmp_path):
+    write_nnue(file_net, tmp_path / "net.nnue")
+    loaded = load_any_net(tmp_path / "net.nnue")  # .nnue -> a trainable float net
+    assert isinstance(loaded, SFNNv5)
+    assert nnue_bytes(quantise(loaded)) == nnue_bytes(file_net)
+
+
+def test_checkpoint_round_trip(float_net, boards, tmp_path):
+    save_checkpoint(float_net, tmp_path / "net.ckpt")
+    loaded = load_any_net(tmp_path / "net.ckpt")
+    assert isinstance(loaded, SFNNv5) and loaded.config() == float_net.config()
+    batch = board_batch(boards)
+    with torch.no_grad():
+        assert torch.equal(loaded(*batch), float_net(*batch))
+
+
+def test_factorised_features_fold_into_the_real_rows(boards):
+    torch.manual_seed(0)
+    factorised = SFNNv5(factorized=True)
+    with torch.no_grad():
+        factorised.input.weight[NUM_FEATURES:].normal_(0, 0.05)
+    plain = SFNNv5(factorized=False)
+    state = factorised.state_dict()
+    state["input.weight"] = factorised.input.real_weight().detach()
+    plain.load_state_dict(state)
+    batch = board_batch(boards)
+    with torch.no_grad():
+        assert torch.allclose(factorised(*batch), plain(*batch), atol=1e-5)
+        # feature 704 * bucket + i gets virtual row i
+        expected = (
+            factorised.input.weight[5 * 704 + 17] + factorised.input.weight[NUM_FEATURES + 17]
+        )
+        assert torch.equal(plain.input.weight[5 * 704 + 17], expected)
+
+
+def test_padding_and_feature_order_do_not_matter(float_net, boards):
+    stm, nstm, bucket = board_batch(boards[:4])
+    shuffled = stm[:, torch.randperm(stm.shape[1])]  # padding (-1) now sits in between
+    with torch.no_grad():
+        assert torch.allclose(float_net(stm, nstm, bucket), float_net(shuffled, nstm, bucket))
+
+
+def test_transformer_gradient_touches_active_rows_only(boards):
+    net = SFNNv5()
+    stm, nstm, bucket = board_batch(boards[:2])
+    net(stm, nstm, bucket).sum().backward()
+    touched = net.input.weight.grad.abs().sum(1).nonzero().flatten()
+    active = torch.cat([stm.flatten(), nstm.flatten()])
+    assert set(touched.tolist()) <= set(active[active >= 0].tolist())
+    assert len(touched) > 0
+
+
+def test_psqt_starts_as_material():
+    net = SFNNv5().eval()
+    start = chess.Board()
+    up_a_queen = chess.Board("rnb1kbnr/pppppppp/8/8/8/8/PPPPPPPP/RNBQKBNR w KQkq - 0 1")
+    _, psqt_start = net.input(board_batch([start])[0])
+    stm, nstm, bucket = board_batch([up_a_queen, up_a_queen.mirror()])
+    _, psqt_us = net.input(stm)
+    _, psqt_them = net.input(nstm)
+    material = (psqt_us - psqt_them)[:, 0] / 2 * NNUE2SCORE
+    assert torch.allclose(material, torch.full((2,), float(PIECE_VALUES[4])))  # side to move's view
+    assert torch.equal(psqt_start, torch.zeros(1, 8))  # own pieces +, theirs -: even material
+
+
+def test_clip_weights_keeps_hidden_layers_in_int8():
+    net = SFNNv5()
+    with torch.no_grad():
+        net.fc0.weight.fill_(5.0)
+        net.fc2.weight.fill_(-5.0)
+    net.clip_weights()
+    quantised = quantise(net)
+    assert all(stack[0].weights.max() == 127 for stack in quantised.stacks)
+    assert all(stack[2].weights.min() == -127 for stack in quantised.stacks)
+
+
+def test_quantise_warns_when_the_transformer_overflows_int16():
+    net = SFNNv5()
+    with torch.no_grad():
+        net.input.bias[3] = 1000.0
+    with pytest.warns(UserWarning, match="1 transformer bias values clipped to int16"):
+        quantised = quantise(net)
+    assert quantised.ft_biases[3] == 32767
+
+
+def test_dequantise_refuses_other_nets():
+    from zeroforge.formats.nnue import HALFKP
+
+    with pytest.raises(ValueError, match="HalfKP"):
+        dequantise(random_net(HALFKP))
