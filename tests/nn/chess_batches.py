@@ -5,9 +5,7 @@ from __future__ import annotations
 import chess
 import torch
 
-from zeroforge.analysis.nnue_eval import halfka_features, layer_stack_bucket
-
-MAX_ACTIVE = 32
+from zeroforge.chess.features import MAX_ACTIVE, halfka_features, layer_stack_bucket
 
 
 def board_batch(boards: list[chess.Board]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

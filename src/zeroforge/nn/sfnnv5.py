@@ -32,10 +32,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from zeroforge.chess.features import NUM_BUCKETS, NUM_FEATURES, PLANE_SIZE
 from zeroforge.formats.nnue import SFNNV5
 
-NUM_FEATURES = SFNNV5.features  # 22,528 = 32 king buckets x 704
-PLANE_SIZE = SFNNV5.planes * 64  # 704: the virtual "A" feature of index i is i % 704
+assert NUM_FEATURES == SFNNV5.features  # 22,528 = 32 king buckets x 704 (chess/features.py)
+# the virtual "A" feature of feature i is i % PLANE_SIZE (704: its piece and square)
 HALF_DIMS = SFNNV5.half_dims  # 1,024 transformer units per perspective
 PSQT_BUCKETS = SFNNV5.psqt_buckets
 STACKS = SFNNV5.stacks
@@ -49,11 +50,11 @@ PIECE_VALUES = (126, 781, 825, 1276, 2538)  # pawn, knight, bishop, rook, queen
 
 def psqt_initial_values() -> torch.Tensor:
     """[NUM_FEATURES] material of each feature's piece in internal units (kings 0)."""
-    plane_values = torch.zeros(SFNNV5.planes)
+    plane_values = torch.zeros(PLANE_SIZE // 64)
     for kind, value in enumerate(PIECE_VALUES):
         plane_values[2 * kind], plane_values[2 * kind + 1] = value, -value
     per_bucket = plane_values.repeat_interleave(64)
-    return per_bucket.repeat(SFNNV5.king_buckets)
+    return per_bucket.repeat(NUM_BUCKETS)
 
 
 class FeatureTransformer(nn.Module):
@@ -91,7 +92,7 @@ class FeatureTransformer(nn.Module):
         if not self.factorized:
             return weight
         virtual = self.weight[NUM_FEATURES:]
-        return weight + virtual.repeat(SFNNV5.king_buckets, 1)
+        return weight + virtual.repeat(NUM_BUCKETS, 1)
 
 
 def pairwise(units: torch.Tensor) -> torch.Tensor:
