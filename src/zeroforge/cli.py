@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gnugo-games": ("zeroforge.commands.gnugo_games", "GNU Go vs GNU Go games as data"),
     "compare": ("zeroforge.commands.compare", "compare training runs"),
     "analyze": ("zeroforge.commands.analyze", "analyse LZ or NNUE weights"),
+    "nnue": ("zeroforge.commands.nnue", "Stockfish NNUE data: convert .binpack/.bin/.plain"),
 }
 
 

@@ -4,9 +4,11 @@
     zeroforge data pack IN... OUT_DIR     (chunks + their q -> binary shards: commands.pack)
 
 `inspect` reads every file (files, directories or globs), validates every record and reports
-files, positions, bad records (the first few errors in words), side-to-move and winner balance,
-policy kind (one-hot as in supervised data, or soft visit fractions) and the mean policy
-entropy. Exit status 1 when a file is unreadable or holds a bad record, unless --skip-bad.
+files, positions, bad records (the first few errors in words). For Leela Zero data:
+side-to-move and winner balance, policy kind (one-hot as in supervised data, or soft visit
+fractions) and the mean policy entropy. For Stockfish data (.binpack, .bin, .plain): result
+shares, the score distribution, VALUE_NONE entries and plies. Exit status 1 when a file is
+unreadable or holds a bad record, unless --skip-bad.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from zeroforge.data.files import Records, expand_paths, file_kind
+from zeroforge.data.chess_records import SUFFIXES as CHESS_SUFFIXES
+from zeroforge.data.chess_records import ChessSummary, is_chess_data
+from zeroforge.data.files import Records, data_suffixes, expand_paths, file_kind
 from zeroforge.formats.chunks import ChunkError
 from zeroforge.formats.shards import ShardError
 
@@ -122,6 +126,50 @@ def _print_text(report: dict) -> None:
         print(f"error: {message}")
 
 
+def _print_chess(report: dict) -> None:
+    n = report["positions"]
+    bins = ", ".join(
+        f"{b['from']}..{b['to']}: {b['count']:,}" for b in report["score_histogram"] if b["count"]
+    )
+    lines = [
+        ("files", f"{report['files']} ({report['unreadable_files']} unreadable), Stockfish data"),
+        ("positions", f"{n:,}"),
+        ("bad records", f"{report['bad_records']:,}"),
+        (
+            "side to move",
+            f"white {_percent(report['white_to_move_fraction'])}, "
+            f"black {_percent(1 - report['white_to_move_fraction'])}",
+        ),
+        (
+            "results",
+            f"win {_percent(report['win_fraction'])}, draw {_percent(report['draw_fraction'])}, "
+            f"loss {_percent(report['loss_fraction'])} (side to move)",
+        ),
+        (
+            "no score",
+            f"{report['value_none']:,} VALUE_NONE ({_percent(report['value_none_fraction'])})",
+        ),
+    ]
+    if report["score_min"] is not None:
+        p = report["score_abs_percentiles"]
+        lines += [
+            (
+                "scores",
+                f"{report['score_min']}..{report['score_max']}, mean {report['score_mean']:.1f}; "
+                f"|score| median {p['50']:.0f}, 90 % {p['90']:.0f}, 99 % {p['99']:.0f}",
+            ),
+            ("score bins", bins),
+        ]
+    if report["ply_min"] is not None:
+        lines.append(
+            ("plies", f"{report['ply_min']}..{report['ply_max']}, mean {report['ply_mean']:.1f}")
+        )
+    for name, value in lines:
+        print(f"{name:<16}{value}")
+    for message in report["errors"]:
+        print(f"error: {message}")
+
+
 def inspect(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="zeroforge data inspect", description="Validate and summarise training data."
@@ -133,20 +181,30 @@ def inspect(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        files = expand_paths(args.paths)
+        files = expand_paths(args.paths, data_suffixes() + CHESS_SUFFIXES)
     except FileNotFoundError as error:
         print(f"zeroforge data inspect: {error}", file=sys.stderr)
         return 1
-    report = summarise(files).report()
+    chess_files = [f for f in files if is_chess_data(f)]
+    go_files = [f for f in files if not is_chess_data(f)]
+    reports = {}
+    if go_files:
+        reports["go"] = summarise(go_files).report()
+    if chess_files:
+        summary = ChessSummary()
+        for path in chess_files:
+            summary.add_file(path, skip_bad=True)
+        reports["stockfish"] = summary.report()
     if args.json:
-        print(json.dumps(report, indent=1))
+        print(json.dumps(reports if len(reports) > 1 else next(iter(reports.values())), indent=1))
     else:
-        _print_text(report)
-    damaged = report["bad_records"] or report["unreadable_files"]
+        for kind, report in reports.items():
+            (_print_text if kind == "go" else _print_chess)(report)
+    damaged = any(r["bad_records"] or r["unreadable_files"] for r in reports.values())
     if damaged and not args.skip_bad:
         print("zeroforge data inspect: bad data (use --skip-bad to accept it)", file=sys.stderr)
         return 1
-    return 1 if not report["positions"] else 0
+    return 1 if not sum(r["positions"] for r in reports.values()) else 0
 
 
 def pack(argv: list[str]) -> int:

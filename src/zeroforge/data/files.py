@@ -63,30 +63,34 @@ def file_kind(path: str) -> FileKind:
     return FILE_KINDS[-1]
 
 
-def _data_suffixes() -> tuple[str, ...]:
+def data_suffixes() -> tuple[str, ...]:
     return tuple(s for kind in FILE_KINDS for s in kind.suffixes)
 
 
-def _scan(directory: str) -> list[str]:
+def _scan(directory: str, suffixes: tuple[str, ...]) -> list[str]:
     return [
         str(p)
         for p in Path(directory).rglob("*")
-        if p.is_file() and p.name.endswith(_data_suffixes()) and not p.name.startswith(".")
+        if p.is_file() and p.name.endswith(suffixes) and not p.name.startswith(".")
     ]
 
 
-def expand_paths(paths: str | os.PathLike | list) -> list[str]:
-    """Files, directories (searched recursively for data files) or globs -> sorted unique files.
+def expand_paths(
+    paths: str | os.PathLike | list, suffixes: tuple[str, ...] | None = None
+) -> list[str]:
+    """Files, directories (searched recursively for files ending in `suffixes`, by default the
+    registered data kinds') or globs -> sorted unique files.
 
     Raises FileNotFoundError naming the first entry that matches no file.
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
+    suffixes = suffixes or data_suffixes()
     found: set[str] = set()
     for entry in map(str, paths):
         if os.path.isdir(entry):
-            matches = _scan(entry)
-            what = f"no data files ({', '.join(_data_suffixes())}) under directory {entry!r}"
+            matches = _scan(entry, suffixes)
+            what = f"no data files ({', '.join(suffixes)}) under directory {entry!r}"
         elif os.path.isfile(entry):
             matches = [entry]
         else:

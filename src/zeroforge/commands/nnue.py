@@ -1,0 +1,119 @@
+"""`zeroforge nnue SUBCOMMAND`: Stockfish NNUE training data and nets.
+
+    zeroforge nnue convert IN... OUT [--skip-bad] [--json]
+
+`convert` streams the records of every IN (.binpack, .bin or .plain, by extension; several
+inputs are concatenated) into OUT (format by its extension), validating each record, and
+reports the counts: records read per input, bad records skipped, records and bytes written.
+OUT is written atomically: on a bad record (without --skip-bad) nothing is written and the
+exit status is 1. Formats differ in what they keep: .binpack keeps en passant squares only
+where a legal capture exists and derives the move number from the ply; .bin needs the
+halfmove clock <= 127.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from zeroforge.chess.records import ChessDataError, ReadStats
+from zeroforge.data.chess_records import SUFFIXES, chess_format, iter_records, write_records
+
+
+def convert(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="zeroforge nnue convert",
+        description=f"Convert Stockfish training data between {', '.join(SUFFIXES)}.",
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="input files, then the output")
+    parser.add_argument("--skip-bad", action="store_true", help="drop bad records, count them")
+    parser.add_argument("--json", action="store_true", help="print the counts as JSON")
+    args = parser.parse_args(argv)
+    *inputs, output = args.paths
+    try:
+        if not inputs:
+            raise ValueError("give at least one input and the output")
+        for path in args.paths:
+            chess_format(path)
+    except ValueError as error:
+        print(f"zeroforge nnue convert: {error}", file=sys.stderr)
+        return 2
+    missing = [p for p in inputs if not Path(p).is_file()]
+    if missing:
+        print(f"zeroforge nnue convert: no such file: {missing[0]}", file=sys.stderr)
+        return 1
+    per_input: list[dict] = []
+
+    def records():
+        for path in inputs:
+            stats = ReadStats()
+            per_input.append({"path": path, "stats": stats})
+            yield from iter_records(path, skip_bad=args.skip_bad, stats=stats)
+
+    start = time.perf_counter()
+    try:
+        written = write_records(output, records())
+    except ChessDataError as error:
+        print(f"zeroforge nnue convert: {error} (nothing written)", file=sys.stderr)
+        return 1
+    except ValueError as error:  # a record the output format cannot hold
+        print(f"zeroforge nnue convert: {output}: {error} (nothing written)", file=sys.stderr)
+        return 1
+    seconds = time.perf_counter() - start
+    size = Path(output).stat().st_size
+    report = {
+        "inputs": [
+            {
+                "path": i["path"],
+                "records": i["stats"].records,
+                "bad_records": i["stats"].bad_records,
+                "errors": i["stats"].errors,
+            }
+            for i in per_input
+        ],
+        "output": output,
+        "written": written,
+        "bad_records": sum(i["stats"].bad_records for i in per_input),
+        "bytes": size,
+        "bytes_per_position": size / written if written else None,
+        "seconds": seconds,
+        "positions_per_second": written / seconds if seconds > 0 else None,
+    }
+    if args.json:
+        print(json.dumps(report, indent=1))
+    else:
+        for item in report["inputs"]:
+            print(
+                f"read  {item['records']:>12,} records from {item['path']} "
+                f"({item['bad_records']:,} bad skipped)"
+            )
+            for message in item["errors"]:
+                print(f"  skipped: {message}")
+        per = f", {report['bytes_per_position']:.2f} bytes/position" if written else ""
+        print(
+            f"wrote {written:>12,} records to {output} ({size:,} bytes{per}) "
+            f"in {seconds:.1f} s ({report['positions_per_second'] or 0:,.0f} positions/s)"
+        )
+    return 0
+
+
+SUBCOMMANDS = {
+    "convert": (convert, "convert Stockfish training data (.binpack, .bin, .plain)"),
+}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="zeroforge nnue", description="Stockfish NNUE tools.")
+    sub = parser.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+    for name, (_, text) in SUBCOMMANDS.items():
+        sub.add_parser(name, help=text, add_help=False)
+    if argv and argv[0] in SUBCOMMANDS:
+        return SUBCOMMANDS[argv[0]][0](argv[1:])
+    if not argv:
+        parser.print_help(sys.stderr)
+        return 2
+    parser.parse_args(argv)  # --help, or an "invalid choice" error (exit 2)
+    return 2

@@ -1,0 +1,65 @@
+import json
+
+from tests.chess.games import games
+from zeroforge.chess.records import VALUE_NONE
+from zeroforge.cli import main
+from zeroforge.data.chess_records import write_records
+
+
+def _run(capsys, *argv):
+    code = main([*map(str, argv)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _records():
+    return [r for r in games(21, 12, 50) if "c6" not in r.fen.split()[3]]  # legal ep only
+
+
+def test_convert_round_trip_through_every_format(tmp_path, capsys):
+    records = _records()
+    start = tmp_path / "a.binpack"
+    write_records(start, records)
+    chain = [start, tmp_path / "b.plain", tmp_path / "c.bin", tmp_path / "d.binpack"]
+    for source, target in zip(chain, chain[1:], strict=False):
+        code, out, _ = _run(capsys, "nnue", "convert", source, target)
+        assert code == 0
+        assert f"read  {len(records):>12,} records from {source}" in out
+        assert f"wrote {len(records):>12,} records to {target}" in out
+    assert chain[-1].read_bytes() == start.read_bytes()
+    code, out, _ = _run(capsys, "nnue", "convert", chain[1], chain[2], start, "--json")
+    report = json.loads(out)
+    assert code == 0 and report["written"] == 2 * len(records)
+    assert [i["records"] for i in report["inputs"]] == [len(records)] * 2
+
+
+def test_convert_bad_input_writes_nothing_unless_skip_bad(tmp_path, capsys):
+    good = tmp_path / "good.plain"
+    write_records(good, _records()[:5])
+    bad = tmp_path / "bad.plain"
+    bad.write_text(good.read_text().replace("move ", "move a1a1", 1))
+    code, _, err = _run(capsys, "nnue", "convert", bad, tmp_path / "out.bin")
+    assert code == 1 and "bad.plain: record at line 1" in err and "nothing written" in err
+    assert not (tmp_path / "out.bin").exists()
+    code, out, _ = _run(capsys, "nnue", "convert", bad, tmp_path / "out.bin", "--skip-bad")
+    assert code == 0 and "(1 bad skipped)" in out and "wrote            4 records" in out
+    code, _, err = _run(capsys, "nnue", "convert", good, tmp_path / "out.txt")
+    assert code == 2 and "not a Stockfish training data file" in err
+
+
+def test_inspect_stockfish_data(tmp_path, capsys):
+    records = _records()
+    write_records(tmp_path / "x.binpack", records[:100])
+    write_records(tmp_path / "y.bin", records[100:])
+    code, out, _ = _run(capsys, "data", "inspect", tmp_path, "--json")
+    report = json.loads(out)
+    assert code == 0 and report["files"] == 2 and report["positions"] == len(records)
+    assert report["value_none"] == sum(r.score == VALUE_NONE for r in records)
+    assert report["wins"] == sum(r.result == 1 for r in records)
+    assert report["ply_max"] == max(r.ply for r in records)
+    assert sum(b["count"] for b in report["score_histogram"]) == len(records) - report["value_none"]
+    code, out, _ = _run(capsys, "data", "inspect", tmp_path / "x.binpack")
+    assert code == 0 and "positions       100" in out and "VALUE_NONE" in out
+    (tmp_path / "z.bin").write_bytes(b"\0" * 41)
+    code, out, err = _run(capsys, "data", "inspect", tmp_path / "z.bin")
+    assert code == 1 and "z.bin: record 0 (byte 0)" in out and "--skip-bad" in err
