@@ -122,3 +122,20 @@ def test_bad_data_names_file_chunk_and_byte(tmp_path):
     path.write_bytes(good[:-5])
     with pytest.raises(ChessDataError, match=r"chunk 1 \(byte \d+\): cut short"):
         list(read_binpack(path))
+
+
+@pytest.mark.parametrize(
+    "offset, value, reason",
+    [
+        (8, 0xDD, "castling rook on b1"),  # a1 and b1 share byte 8: both castling rooks
+        (12, 0x0C, "en passant pawn on a2"),
+        (24, 0x00, "not legal"),  # the move from a1 (a blocked rook) to e4
+        (28, 0xC0, "result"),  # result bits 3 -> zig-zag -2
+    ],
+)
+def test_bad_stems_are_named(tmp_path, offset, value, reason):
+    data = bytearray(encode_binpack([TrainingRecord(chess.STARTING_FEN, "e2e4", 0, 0, 0)]))
+    data[8 + offset] = value
+    (tmp_path / "s.binpack").write_bytes(bytes(data))
+    with pytest.raises(ChessDataError, match=rf"s\.binpack: chunk 0, chain at byte 8: .*{reason}"):
+        list(read_binpack(tmp_path / "s.binpack"))

@@ -88,6 +88,7 @@ EP_PAWN, WHITE_CASTLING_ROOK, BLACK_CASTLING_ROOK, BLACK_KING_TO_MOVE = 12, 13, 
 PAWN_START_RANK = {chess.WHITE: 1, chess.BLACK: 6}
 PROMOTION_FROM_RANK = {chess.WHITE: 6, chess.BLACK: 1}
 CASTLING_ROOKS = {chess.A1, chess.H1, chess.A8, chess.H8}
+PIECE_SETS = ("pawns", "knights", "bishops", "rooks", "queens", "kings")  # chess.Board masks
 
 
 def zigzag(value: int) -> int:
@@ -367,7 +368,8 @@ def _too_long() -> int:
 def _same_position(after: chess.Board, board: chess.Board) -> bool:
     """Does `board` continue `after` exactly (what the reader would rebuild)?"""
     return (
-        after.board_fen() == board.board_fen()
+        after.occupied_co == board.occupied_co
+        and all(getattr(after, kind) == getattr(board, kind) for kind in PIECE_SETS)
         and after.turn == board.turn
         and after.clean_castling_rights() == board.clean_castling_rights()
         and legal_en_passant(after) == legal_en_passant(board)

@@ -151,20 +151,32 @@ def unpack_position(data: bytes) -> chess.Board:
     kings = take(SQUARE_BITS), take(SQUARE_BITS)
     if kings[0] == kings[1]:
         raise ValueError(f"both kings on {chess.square_name(kings[0])}")
-    pieces = {
-        kings[0]: chess.Piece(chess.KING, chess.WHITE),
-        kings[1]: chess.Piece(chess.KING, chess.BLACK),
-    }
-    for square in BOARD_ORDER:
-        if square in kings:
+    masks = dict.fromkeys(CODE_PIECES.values(), 0)
+    colors = [chess.BB_SQUARES[kings[1]], chess.BB_SQUARES[kings[0]]]  # black, white
+    for square in BOARD_ORDER:  # the hot loop: bits read inline
+        if square == kings[0] or square == kings[1]:
             continue
-        if not take(1):
+        if not (bits >> cursor) & 1:
+            cursor += 1
             continue
-        code = 1 | (take(PIECE_CODE_BITS - 1) << 1)
-        if code not in CODE_PIECES:
-            raise ValueError(f"bad piece code {code:#06b} at bit {cursor - PIECE_CODE_BITS}")
-        pieces[square] = chess.Piece(CODE_PIECES[code], chess.BLACK if take(1) else chess.WHITE)
-    board.set_piece_map(pieces)
+        piece = CODE_PIECES.get((bits >> cursor) & 0xF)
+        if piece is None:
+            raise ValueError(f"bad piece code {(bits >> cursor) & 0xF:#06b} at bit {cursor}")
+        black = (bits >> (cursor + PIECE_CODE_BITS)) & 1
+        cursor += PIECE_CODE_BITS + 1
+        masks[piece] |= chess.BB_SQUARES[square]
+        colors[not black] |= chess.BB_SQUARES[square]
+    if cursor > SFEN_BITS:
+        raise ValueError(f"position runs past {SFEN_BITS} bits")
+    board.pawns, board.knights, board.bishops = (
+        masks[chess.PAWN],
+        masks[chess.KNIGHT],
+        masks[chess.BISHOP],
+    )
+    board.rooks, board.queens = masks[chess.ROOK], masks[chess.QUEEN]
+    board.kings = chess.BB_SQUARES[kings[0]] | chess.BB_SQUARES[kings[1]]
+    board.occupied_co = [colors[0], colors[1]]
+    board.occupied = colors[0] | colors[1]
     rights = 0
     for key in CASTLING_ORDER:
         if take(1):
