@@ -8,7 +8,7 @@ import pytest
 from zeroforge.commands import gensfen as gensfen_command
 from zeroforge.play.chessrules import Adjudication
 from zeroforge.play.engines import have_engine
-from zeroforge.play.gensfen import GensfenConfig, GensfenError, Target, random_opening, run
+from zeroforge.play.gensfen import GensfenConfig, GensfenError, OpeningPlan, Target, run
 from zeroforge.play.results import read_results
 from zeroforge.play.uci import VALUE_MATE
 
@@ -38,11 +38,22 @@ def config(**changes) -> GensfenConfig:
     return GensfenConfig(**{**base, **changes})
 
 
-def test_random_openings_are_seeded_and_legal():
-    assert random_opening(0, 5, 8) == random_opening(0, 5, 8)
-    assert random_opening(0, 5, 8) != random_opening(0, 6, 8)
-    assert random_opening(1, 5, 8) != random_opening(0, 5, 8)
-    assert len(random_opening(0, 5, 8)) == 8
+def opening(seed, game, window, count=None):
+    plan, board = OpeningPlan(seed, game, window, count), chess.Board()
+    while board.ply() < window:
+        move = plan.move(board) or next(iter(board.legal_moves))  # stand-in for the engine
+        board.push(move)
+    return [m.uci() for m in board.move_stack], sorted(plan.plies)
+
+
+def test_random_openings_are_seeded():
+    assert opening(0, 5, 8) == opening(0, 5, 8)
+    assert opening(0, 5, 8) != opening(0, 6, 8)
+    assert opening(1, 5, 8) != opening(0, 5, 8)
+    assert opening(0, 5, 8)[1] == list(range(8))
+    moves, plies = opening(3, 1, 24, 5)
+    assert len(moves) == 24 and len(plies) == 5 and all(0 <= p < 24 for p in plies)
+    assert opening(3, 2, 24, 5)[1] != plies
 
 
 def test_games_are_consistent_chains_with_results_from_the_side_to_move(tmp_path):
@@ -145,3 +156,23 @@ def test_filters_and_positions_target_via_the_command(tmp_path, capsys):
     assert settings["skip"] == ["capture", "in_check"] and settings["limits"] == {"depth": 2}
     assert "positions per hour per worker" in capsys.readouterr().out
     assert gensfen_command.main([str(tmp_path / "x.txt"), "--games", "1", "--depth", "1"]) == 1
+
+
+def test_random_moves_among_engine_moves_and_write_min_ply(tmp_path):
+    out = tmp_path / "r.plain"
+    cfg = config(random_plies=16, random_moves=3, write_min_ply=10)
+    log = run(out, cfg, Target(games=2), workers=1)
+    records = read_plain(out)
+    assert len(records) == sum(r["positions"] for r in log) > 0
+    assert min(r["ply"] for r in records) >= 10
+    start = 0
+    for entry in sorted(log, key=lambda r: r["end"]):  # one worker: games in id order
+        plies = [r["ply"] for r in records[start : start + entry["positions"]]]
+        start += entry["positions"]
+        random_plies = OpeningPlan(0, entry["game"], 16, 3).plies
+        assert len(random_plies) == 3
+        # every ply from 10 to the end was recorded, except those with a random move
+        expected = [p for p in range(10, entry["plies"]) if p not in random_plies]
+        if entry["reason"] in ("resign_score", "draw_score"):
+            expected.append(entry["plies"])  # the adjudicated position is searched too
+        assert plies == expected

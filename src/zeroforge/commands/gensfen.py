@@ -1,7 +1,8 @@
 """`zeroforge nnue gensfen`: chess training data from Stockfish self-play (`play.gensfen`).
 
     zeroforge nnue gensfen OUT.binpack|OUT.plain (--games N | --positions N)
-              (--depth D | --nodes N) [--random-plies 8] [--seed 0] [--workers N]
+              (--depth D | --nodes N) [--random-plies 8 [--random-moves K]]
+              [--write-min-ply 0] [--seed 0] [--workers N]
               [--max-plies 400] [--resign-score 3000 [--resign-plies 1]]
               [--draw-score 10 [--draw-plies 8] [--draw-min-ply 80]]
               [--skip-in-check] [--skip-captures] [--skip-value-none]
@@ -55,6 +56,10 @@ def parser() -> argparse.ArgumentParser:
     limit.add_argument("--depth", type=int, help="search depth per position")
     limit.add_argument("--nodes", type=int, help="search nodes per position")
     p.add_argument("--random-plies", type=int, default=8, help="random opening plies (8)")
+    p.add_argument(
+        "--random-moves", type=int, help="only this many random moves, at plies drawn among them"
+    )
+    p.add_argument("--write-min-ply", type=int, default=0, help="record from this ply on (0)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random openings (0)")
     p.add_argument("--workers", type=int, help="games in parallel (default: core count)")
     p.add_argument("--max-plies", type=int, default=400, help="game length cap, a draw (400)")
@@ -97,6 +102,8 @@ def build_config(args: argparse.Namespace) -> GensfenConfig:
     return GensfenConfig(
         limits={"depth": args.depth} if args.depth is not None else {"nodes": args.nodes},
         random_plies=args.random_plies,
+        random_moves=args.random_moves,
+        write_min_ply=args.write_min_ply,
         seed=args.seed,
         adjudication=adjudication,
         skip=tuple(f for flag, f in SKIP_FLAGS.items() if getattr(args, flag)),

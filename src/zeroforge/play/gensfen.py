@@ -1,6 +1,7 @@
 """Chess training data from the real Stockfish, as nodchip's `gensfen` makes it: Stockfish
-plays itself from a randomised opening (uniformly random legal moves for the first plies, seeded
-per game), every later position gets a fixed-depth or fixed-nodes search (its score, side to
+plays itself from a randomised opening (uniformly random legal moves on the first plies, or on
+K plies drawn among the first N as nodchip's random_move_count/maxply do; seeded per game), every
+position where the engine moves gets a fixed-depth or fixed-nodes search (its score, side to
 move's view, in Stockfish's internal units; mates as VALUE_MATE minus plies; VALUE_NONE when the
 search printed no score), the search's move is played, and once the game ends (`play.chessrules`)
 every position gets the result from its side to move's view (1 / 0 / -1).
@@ -10,8 +11,8 @@ driver (`run`, in the main process) appends each finished game to the output as 
 records it in the sidecar log `OUT.gensfen.jsonl` (game id, byte offset where the game ends,
 counts). A rerun reads the log, cuts off anything written after the last logged game (a game
 written but not logged is played again), and plays only the missing game ids; `OUT.gensfen.json`
-holds the settings a rerun must agree with. Game `g` is the same game on every run: its opening
-comes from `random.Random(f"{seed}:{g}")` and `ucinewgame` clears Stockfish's hash before it
+holds the settings a rerun must agree with. Game `g` is the same game on every run: its random
+moves come from `random.Random(f"{seed}:{g}")` and `ucinewgame` clears Stockfish's hash before it
 (one search thread, node or depth limits: Stockfish is then deterministic).
 
 Filters, as nnue-pytorch's loader applies them (positions in check, positions whose best move
@@ -41,7 +42,6 @@ from zeroforge.play.results import ResultsLog
 from zeroforge.play.uci import VALUE_NONE, UCIEngine, UCIError
 
 DEFAULT_RANDOM_PLIES = 8
-OPENING_ATTEMPTS = 100  # random openings that end the game at once are drawn again
 SEARCH_TIMEOUT = 120.0
 FILTERS = ("in_check", "capture", "value_none")
 FORMATS = ("binpack", "plain")
@@ -65,7 +65,9 @@ class TrainingPosition:
 @dataclass
 class GensfenConfig:
     limits: dict[str, int]  # {"depth": 8} or {"nodes": 5000}
-    random_plies: int = DEFAULT_RANDOM_PLIES
+    random_plies: int = DEFAULT_RANDOM_PLIES  # the window of plies with random moves
+    random_moves: int | None = None  # random moves in that window (None: every ply)
+    write_min_ply: int = 0  # positions before this ply are played but not recorded
     seed: int = 0
     adjudication: Adjudication = field(default_factory=Adjudication)
     skip: tuple[str, ...] = ()  # a subset of FILTERS
@@ -76,8 +78,10 @@ class GensfenConfig:
     def __post_init__(self):
         if len(self.limits) != 1 or next(iter(self.limits)) not in ("depth", "nodes"):
             raise GensfenError(f"give one search limit, depth or nodes, got {self.limits}")
-        if min(self.limits.values()) < 1 or self.random_plies < 0:
-            raise GensfenError("the search limit must be positive, random plies >= 0")
+        if min(self.limits.values()) < 1:
+            raise GensfenError(f"the search limit must be positive, got {self.limits}")
+        if min(self.random_plies, self.random_moves or 0, self.write_min_ply) < 0:
+            raise GensfenError("random plies, random moves and write_min_ply must be >= 0")
         unknown = sorted(set(self.skip) - set(FILTERS))
         if unknown:
             raise GensfenError(f"unknown filter(s) {unknown}; known: {list(FILTERS)}")
@@ -121,50 +125,39 @@ class GameOutput:
 # --- one game -----------------------------------------------------------------------------
 
 
-def random_opening(seed: int, game: int, plies: int) -> list[chess.Move]:
-    """`plies` uniformly random legal moves from the start position, deterministic per
-    (seed, game); redrawn if they end the game."""
-    for attempt in range(OPENING_ATTEMPTS):
-        rng = random.Random(f"{seed}:{game}:{attempt}" if attempt else f"{seed}:{game}")
-        board = chess.Board()
-        for _ in range(plies):
-            moves = sorted(board.legal_moves, key=lambda m: m.uci())
-            board.push(rng.choice(moves))
-            if rules_ending(board) is not None:
-                break
-        else:
-            return list(board.move_stack)
-    raise RuntimeError(f"no random opening of {plies} plies that does not end the game")
+class OpeningPlan:
+    """Which of the first `window` plies of game `game` are random moves (`count` of them, all
+    by default), and the random moves themselves; deterministic per (seed, game)."""
+
+    def __init__(self, seed: int, game: int, window: int, count: int | None = None):
+        self.rng = random.Random(f"{seed}:{game}")
+        count = window if count is None else min(count, window)
+        self.plies = set(self.rng.sample(range(window), count))
+
+    def move(self, board: chess.Board) -> chess.Move | None:
+        """A random legal move if this ply is a random one, else None (the engine moves)."""
+        if board.ply() not in self.plies:
+            return None
+        return self.rng.choice(sorted(board.legal_moves, key=lambda m: m.uci()))
 
 
 def play_game(engine: UCIEngine, config: GensfenConfig, game: int) -> GameOutput:
-    """One self-play game on `engine`; engine failures propagate to the caller."""
+    """One self-play game on `engine`; engine failures propagate to the caller.
+
+    Positions where a random move is played, or before `write_min_ply`, are not recorded (a
+    record's move is the move played next, so a game's records form one chain)."""
     started = time.monotonic()
     out = GameOutput(game, matched=dict.fromkeys(FILTERS, 0))
+    plan = OpeningPlan(config.seed, game, config.random_plies, config.random_moves)
     board = chess.Board()
-    for move in random_opening(config.seed, game, config.random_plies):
-        board.push(move)
-    opening = [m.uci() for m in board.move_stack]
     engine.new_game()
     tracker = config.adjudication.tracker()
     pending: list[tuple[str, str, int, int, bool]] = []  # fen, move, score, ply, side
-    ending: Ending | None = rules_ending(board) or tracker.cap(board.ply())
+    ending: Ending | None = None
     while ending is None:
-        engine.position(None, opening + [m.uci() for m in board.move_stack[len(opening) :]])
-        search = engine.go(config.limits, timeout=SEARCH_TIMEOUT)
-        move = _legal(board, search.bestmove, engine.name)
-        score = VALUE_NONE if search.score is None else search.score.value()
-        out.searched += 1
-        flags = {
-            "in_check": board.is_check(),
-            "capture": board.is_capture(move),
-            "value_none": score == VALUE_NONE,
-        }
-        for name, hit in flags.items():
-            out.matched[name] += hit
-        if not any(flags[name] for name in config.skip):
-            pending.append((board.fen(), move.uci(), score, board.ply(), board.turn))
-        ending = tracker.add(board, None if score == VALUE_NONE else score)
+        move = plan.move(board)
+        if move is None:
+            move, ending = _search(engine, config, board, out, pending, tracker)
         if ending is None:
             board.push(move)
             ending = rules_ending(board) or tracker.cap(board.ply())
@@ -176,6 +169,26 @@ def play_game(engine: UCIEngine, config: GensfenConfig, game: int) -> GameOutput
     out.result, out.reason, out.plies = ending.result, ending.reason, board.ply()
     out.seconds = round(time.monotonic() - started, 3)
     return out
+
+
+def _search(engine, config, board, out, pending, tracker) -> tuple[chess.Move, Ending | None]:
+    """Search `board`, count and record the position; the move, and an adjudicated ending."""
+    engine.position(None, [m.uci() for m in board.move_stack])
+    search = engine.go(config.limits, timeout=SEARCH_TIMEOUT)
+    move = _legal(board, search.bestmove, engine.name)
+    score = VALUE_NONE if search.score is None else search.score.value()
+    if board.ply() >= config.write_min_ply:
+        out.searched += 1
+        flags = {
+            "in_check": board.is_check(),
+            "capture": board.is_capture(move),
+            "value_none": score == VALUE_NONE,
+        }
+        for name, hit in flags.items():
+            out.matched[name] += hit
+        if not any(flags[name] for name in config.skip):
+            pending.append((board.fen(), move.uci(), score, board.ply(), board.turn))
+    return move, tracker.add(board, None if score == VALUE_NONE else score)
 
 
 def _legal(board: chess.Board, uci: str | None, name: str) -> chess.Move:
