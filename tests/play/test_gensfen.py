@@ -1,11 +1,13 @@
 """gensfen against the real Stockfish, at depth 2-3 (a game takes a fraction of a second)."""
 
 import json
+from dataclasses import asdict
 
 import chess
 import pytest
 
 from zeroforge.commands import gensfen as gensfen_command
+from zeroforge.formats import binpack, plain, sfbin
 from zeroforge.play.chessrules import Adjudication
 from zeroforge.play.engines import have_engine
 from zeroforge.play.gensfen import GensfenConfig, GensfenError, OpeningPlan, Target, run
@@ -19,16 +21,7 @@ pytestmark = [
 
 
 def read_plain(path) -> list[dict]:
-    records, current = [], {}
-    for line in path.read_text().splitlines():
-        if line == "e":
-            records.append(current)
-            current = {}
-            continue
-        key, _, value = line.partition(" ")
-        current[key] = value if key in ("fen", "move") else int(value)
-    assert current == {}
-    return records
+    return [asdict(r) for r in plain.read_plain(path)]
 
 
 def config(**changes) -> GensfenConfig:
@@ -176,3 +169,16 @@ def test_random_moves_among_engine_moves_and_write_min_ply(tmp_path):
         if entry["reason"] in ("resign_score", "draw_score"):
             expected.append(entry["plies"])  # the adjudicated position is searched too
         assert plies == expected
+
+
+def test_binpack_and_bin_hold_the_same_games_as_plain(tmp_path):
+    for suffix in ("plain", "binpack", "bin"):
+        run(tmp_path / f"g.{suffix}", config(fmt=suffix), Target(games=3), workers=1)
+    records = plain.read_plain(tmp_path / "g.plain")
+    assert list(binpack.read_binpack(tmp_path / "g.binpack")) == list(records)
+    assert list(sfbin.read_bin(tmp_path / "g.bin")) == list(plain.read_plain(tmp_path / "g.plain"))
+    # one binpack chunk per game, a chain each: about 2-3 bytes a position
+    size = (tmp_path / "g.binpack").stat().st_size
+    count = len(list(plain.read_plain(tmp_path / "g.plain")))
+    assert (tmp_path / "g.binpack").read_bytes().count(b"BINP") == 3
+    assert size < 3 * 48 + 4 * count

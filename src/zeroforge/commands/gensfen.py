@@ -1,6 +1,6 @@
 """`zeroforge nnue gensfen`: chess training data from Stockfish self-play (`play.gensfen`).
 
-    zeroforge nnue gensfen OUT.binpack|OUT.plain (--games N | --positions N)
+    zeroforge nnue gensfen OUT.binpack|OUT.bin|OUT.plain (--games N | --positions N)
               (--depth D | --nodes N) [--random-plies 8 [--random-moves K]]
               [--write-min-ply 0] [--seed 0] [--workers N]
               [--max-plies 400] [--resign-score 3000 [--resign-plies 1]]
@@ -48,7 +48,7 @@ def parser() -> argparse.ArgumentParser:
         description=__doc__.split("\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("out", type=Path, help="output file: .binpack or .plain")
+    p.add_argument("out", type=Path, help="output file: .binpack, .bin or .plain")
     amount = p.add_mutually_exclusive_group(required=True)
     amount.add_argument("--games", type=int, help="games to play (ids 0..N-1)")
     amount.add_argument("--positions", type=int, help="play games until N records are written")

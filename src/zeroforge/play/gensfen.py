@@ -35,31 +35,22 @@ from typing import Any
 import chess
 
 from zeroforge.atomic import atomic_write_text
+from zeroforge.chess.records import VALUE_NONE, TrainingRecord, record_from_board
+from zeroforge.formats import binpack, plain, sfbin
 from zeroforge.play.chessrules import Adjudication, Ending, rules_ending
 from zeroforge.play.engines import resolve_binary
 from zeroforge.play.process import EngineFailure
 from zeroforge.play.results import ResultsLog
-from zeroforge.play.uci import VALUE_NONE, UCIEngine, UCIError
+from zeroforge.play.uci import UCIEngine, UCIError
 
 DEFAULT_RANDOM_PLIES = 8
 SEARCH_TIMEOUT = 120.0
 FILTERS = ("in_check", "capture", "value_none")
-FORMATS = ("binpack", "plain")
+FORMATS = ("binpack", "bin", "plain")  # formats/binpack.py, sfbin.py, plain.py
 
 
 class GensfenError(ValueError):
     """Settings or an output file that cannot be used; the message names the file."""
-
-
-@dataclass(frozen=True)
-class TrainingPosition:
-    """One record of Stockfish training data (the fields of a `.plain` record)."""
-
-    fen: str
-    move: str  # UCI
-    score: int  # internal units, side to move's view; VALUE_NONE when unknown
-    ply: int
-    result: int  # 1 / 0 / -1, side to move's view
 
 
 @dataclass
@@ -152,7 +143,7 @@ def play_game(engine: UCIEngine, config: GensfenConfig, game: int) -> GameOutput
     board = chess.Board()
     engine.new_game()
     tracker = config.adjudication.tracker()
-    pending: list[tuple[str, str, int, int, bool]] = []  # fen, move, score, ply, side
+    pending: list[tuple[chess.Board, chess.Move, int]] = []  # position, move, score
     ending: Ending | None = None
     while ending is None:
         move = plan.move(board)
@@ -162,7 +153,8 @@ def play_game(engine: UCIEngine, config: GensfenConfig, game: int) -> GameOutput
             board.push(move)
             ending = rules_ending(board) or tracker.cap(board.ply())
     positions = [
-        TrainingPosition(f, m, s, p, ending.for_side(side)) for f, m, s, p, side in pending
+        record_from_board(position, move, score, ending.for_side(position.turn))
+        for position, move, score in pending
     ]
     out.data = encode(config.fmt, positions)
     out.positions = len(positions)
@@ -187,7 +179,7 @@ def _search(engine, config, board, out, pending, tracker) -> tuple[chess.Move, E
         for name, hit in flags.items():
             out.matched[name] += hit
         if not any(flags[name] for name in config.skip):
-            pending.append((board.fen(), move.uci(), score, board.ply(), board.turn))
+            pending.append((board.copy(stack=False), move, score))
     return move, tracker.add(board, None if score == VALUE_NONE else score)
 
 
@@ -201,14 +193,14 @@ def _legal(board: chess.Board, uci: str | None, name: str) -> chess.Move:
     return move
 
 
-def encode(fmt: str, positions: list[TrainingPosition]) -> bytes:
-    """One game's records as bytes of the output format."""
-    if fmt == "plain":
-        return "".join(
-            f"fen {p.fen}\nmove {p.move}\nscore {p.score}\nply {p.ply}\nresult {p.result}\ne\n"
-            for p in positions
-        ).encode()
-    raise GensfenError(f"no writer for {fmt!r} yet")
+def encode(fmt: str, records: list[TrainingRecord]) -> bytes:
+    """One game's records as bytes of the output format (whole binpack chunks, so games can
+    be appended one after another)."""
+    if fmt == "binpack":
+        return binpack.encode_binpack(records)
+    if fmt == "bin":
+        return b"".join(sfbin.encode_record(r) for r in records)
+    return "".join(plain.encode_record(r) for r in records).encode()
 
 
 # --- workers ------------------------------------------------------------------------------

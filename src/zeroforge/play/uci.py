@@ -16,10 +16,10 @@ import collections
 from dataclasses import dataclass, field
 from typing import Any
 
+from zeroforge.chess.records import VALUE_NONE  # noqa: F401  (re-exported beside VALUE_MATE)
 from zeroforge.play.process import EngineDied, EngineProcess
 
 VALUE_MATE = 32000  # Stockfish types.h
-VALUE_NONE = 32002  # "no score" in Stockfish's training data (types.h)
 NORMALIZE_TO_PAWN_VALUE = 361  # Stockfish 15.1 uci.h: internal units per 100 printed cp
 STARTUP_TIMEOUT = 60.0
 CHATTER_LINES = 20
