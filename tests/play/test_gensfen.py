@@ -6,6 +6,7 @@ from dataclasses import asdict
 import chess
 import pytest
 
+from zeroforge.cli import main as cli_main
 from zeroforge.commands import gensfen as gensfen_command
 from zeroforge.formats import binpack, plain, sfbin
 from zeroforge.play.chessrules import Adjudication
@@ -132,7 +133,7 @@ def test_filters_and_positions_target_via_the_command(tmp_path, capsys):
         "--skip-in-check",
         "--skip-captures",
     ]
-    assert gensfen_command.main(argv) == 0
+    assert cli_main(["nnue", "gensfen", *argv]) == 0  # the CLI route
     log = read_results(tmp_path / "f.plain.gensfen.jsonl")
     records = read_plain(out)
     assert len(records) == sum(r["positions"] for r in log) >= 120

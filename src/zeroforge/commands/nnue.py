@@ -1,6 +1,7 @@
 """`zeroforge nnue SUBCOMMAND`: Stockfish NNUE training data and nets.
 
     zeroforge nnue convert IN... OUT [--skip-bad] [--json]
+    zeroforge nnue gensfen OUT (--games N | --positions N) (--depth D | --nodes N) ...
 
 `convert` streams the records of every IN (.binpack, .bin or .plain, by extension; several
 inputs are concatenated) into OUT (format by its extension), validating each record, and
@@ -100,8 +101,15 @@ def convert(argv: list[str]) -> int:
     return 0
 
 
+def gensfen(argv: list[str]) -> int:
+    from zeroforge.commands.gensfen import main as gensfen_main  # its own module
+
+    return gensfen_main(argv)
+
+
 SUBCOMMANDS = {
     "convert": (convert, "convert Stockfish training data (.binpack, .bin, .plain)"),
+    "gensfen": (gensfen, "training data from Stockfish self-play (zeroforge.play.gensfen)"),
 }
 
 
