@@ -63,3 +63,20 @@ def test_inspect_stockfish_data(tmp_path, capsys):
     (tmp_path / "z.bin").write_bytes(b"\0" * 41)
     code, out, err = _run(capsys, "data", "inspect", tmp_path / "z.bin")
     assert code == 1 and "z.bin: record 0 (byte 0)" in out and "--skip-bad" in err
+
+
+def test_inspect_counts_what_nnue_pytorch_filters(tmp_path, capsys):
+    import chess
+
+    records = _records()
+    write_records(tmp_path / "x.plain", records)
+    boards = [(chess.Board(r.fen), chess.Move.from_uci(r.move)) for r in records]
+    checks = [b.is_check() for b, _ in boards]
+    captures = [b.is_capture(m) for b, m in boards]
+    code, out, _ = _run(capsys, "data", "inspect", tmp_path / "x.plain", "--json")
+    report = json.loads(out)
+    assert (report["in_check"], report["captures"]) == (sum(checks), sum(captures))
+    skipped = sum(
+        c or x or r.score == VALUE_NONE for c, x, r in zip(checks, captures, records, strict=True)
+    )
+    assert report["skipped_by_nnue_pytorch"] == skipped

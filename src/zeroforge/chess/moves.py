@@ -39,8 +39,8 @@ def king_destination(king_square: int, rook_square: int) -> int:
 
 
 def kind_of(board: chess.Board, move: chess.Move) -> tuple[int, int]:
-    """(kind, Stockfish's `to` square) with kind one of 'n', 'p', 'e', 'c' as an int code:
-    0 normal, 1 promotion, 2 en passant, 3 castling (the .bin flag order)."""
+    """(kind, Stockfish's `to` square) of a legal move; kind is the .bin flag: 0 normal,
+    1 promotion, 2 en passant, 3 castling (whose `to` is the rook's square)."""
     if move.promotion:
         return SF_PROMOTION, move.to_square
     if board.is_castling(move):

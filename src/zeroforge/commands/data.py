@@ -149,6 +149,12 @@ def _print_chess(report: dict) -> None:
             "no score",
             f"{report['value_none']:,} VALUE_NONE ({_percent(report['value_none_fraction'])})",
         ),
+        (
+            "filters",
+            f"in check {_percent(report['in_check_fraction'])}, capture played "
+            f"{_percent(report['capture_fraction'])}; nnue-pytorch skips "
+            f"{_percent(report['skipped_by_nnue_pytorch_fraction'])} (either, or no score)",
+        ),
     ]
     if report["score_min"] is not None:
         p = report["score_abs_percentiles"]

@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 
+import chess
 import numpy as np
 
 from zeroforge.chess.records import VALUE_NONE, ChessDataError, ReadStats, TrainingRecord
@@ -84,10 +85,18 @@ class ChessSummary:
     draws: int = 0
     losses: int = 0
     value_none: int = 0  # records without a score (VALUE_NONE)
+    in_check: int = 0  # side to move in check
+    captures: int = 0  # the record's move captures
+    skipped_by_nnue_pytorch: int = 0  # in check, a capture or VALUE_NONE: its loader skips them
     scores: list[int] = field(default_factory=list, repr=False)  # those with one
     plies: list[int] = field(default_factory=list, repr=False)
 
     def add(self, record: TrainingRecord) -> None:
+        board = chess.Board(record.fen)
+        check, capture = board.is_check(), board.is_capture(chess.Move.from_uci(record.move))
+        self.in_check += check
+        self.captures += capture
+        self.skipped_by_nnue_pytorch += check or capture or record.score == VALUE_NONE
         self.positions += 1
         self.white_to_move += record.fen.split(" ", 2)[1] == "w"
         self.wins += record.result == 1
@@ -130,6 +139,9 @@ class ChessSummary:
             draw_fraction=self.draws / n,
             loss_fraction=self.losses / n,
             value_none_fraction=self.value_none / n,
+            in_check_fraction=self.in_check / n,
+            capture_fraction=self.captures / n,
+            skipped_by_nnue_pytorch_fraction=self.skipped_by_nnue_pytorch / n,
             score_min=int(scores.min()) if len(scores) else None,
             score_max=int(scores.max()) if len(scores) else None,
             score_mean=float(scores.mean()) if len(scores) else None,

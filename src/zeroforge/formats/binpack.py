@@ -348,8 +348,9 @@ def decode_ply(board: chess.Board, bits: BitReader) -> chess.Move:
 def decode_score(bits: BitReader) -> int:
     value, shift = 0, 0
     while True:
-        more = bits.take(1)
-        value |= bits.take(SCORE_BLOCK_BITS) << shift
+        block = bits.take(SCORE_BLOCK_BITS + 1)  # "more" flag, then the block's 4 bits
+        more = block >> SCORE_BLOCK_BITS
+        value |= (block & ((1 << SCORE_BLOCK_BITS) - 1)) << shift
         shift += SCORE_BLOCK_BITS
         if not more:
             return value & 0xFFFF if shift <= 16 else _too_long()

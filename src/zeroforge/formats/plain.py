@@ -9,10 +9,9 @@ One record per position, six lines, as Stockfish's tools and nnue-pytorch write 
     result <1|0|-1>        game result, side to move
     e                      end of record
 
-The reader accepts the five keyed lines in any order (each exactly once) and blank lines
-between records; every record is validated (formats share chess.records.check_record). Errors
-name the file and the line; with skip_bad a bad record is counted and reading goes on after
-its `e` line.
+The reader accepts the five keyed lines in any order (each exactly once) and blank lines;
+every record is validated (formats share chess.records.check_record). Errors name the file
+and the line; with skip_bad a bad record is counted and reading goes on after its `e` line.
 """
 
 from __future__ import annotations
@@ -60,7 +59,7 @@ def read_plain(
         try:
             for number, raw in enumerate(handle, 1):
                 line = raw.strip()
-                if not line and not fields and problem is None:
+                if not line:
                     continue
                 if not fields and problem is None:
                     start = number
