@@ -80,3 +80,14 @@ def test_inspect_counts_what_nnue_pytorch_filters(tmp_path, capsys):
         c or x or r.score == VALUE_NONE for c, x, r in zip(checks, captures, records, strict=True)
     )
     assert report["skipped_by_nnue_pytorch"] == skipped
+
+
+def test_convert_a_directory(tmp_path, capsys):
+    records = _records()
+    (tmp_path / "in").mkdir()
+    write_records(tmp_path / "in" / "a.plain", records[:10])
+    write_records(tmp_path / "in" / "b.bin", records[10:30])
+    code, out, _ = _run(capsys, "nnue", "convert", tmp_path / "in", tmp_path / "all.binpack")
+    assert code == 0 and "wrote           30 records" in out
+    code, _, err = _run(capsys, "nnue", "convert", tmp_path / "nothing*", tmp_path / "x.bin")
+    assert code == 1 and "no file matches" in err

@@ -132,7 +132,7 @@ def _print_chess(report: dict) -> None:
         f"{b['from']}..{b['to']}: {b['count']:,}" for b in report["score_histogram"] if b["count"]
     )
     lines = [
-        ("files", f"{report['files']} ({report['unreadable_files']} unreadable), Stockfish data"),
+        ("files", f"{report['files']} ({report['unreadable_files']} unreadable)"),
         ("positions", f"{n:,}"),
         ("bad records", f"{report['bad_records']:,}"),
         (
@@ -204,7 +204,10 @@ def inspect(argv: list[str]) -> int:
     if args.json:
         print(json.dumps(reports if len(reports) > 1 else next(iter(reports.values())), indent=1))
     else:
+        titles = {"go": "Leela Zero training chunks", "stockfish": "Stockfish training data"}
         for kind, report in reports.items():
+            if len(reports) > 1:
+                print(f"-- {titles[kind]} --")
             (_print_text if kind == "go" else _print_chess)(report)
     damaged = any(r["bad_records"] or r["unreadable_files"] for r in reports.values())
     if damaged and not args.skip_bad:

@@ -3,13 +3,13 @@
     zeroforge nnue convert IN... OUT [--skip-bad] [--json]
     zeroforge nnue gensfen OUT (--games N | --positions N) (--depth D | --nodes N) ...
 
-`convert` streams the records of every IN (.binpack, .bin or .plain, by extension; several
-inputs are concatenated) into OUT (format by its extension), validating each record, and
-reports the counts: records read per input, bad records skipped, records and bytes written.
-OUT is written atomically: on a bad record (without --skip-bad) nothing is written and the
-exit status is 1. Formats differ in what they keep: .binpack keeps en passant squares only
-where a legal capture exists and derives the move number from the ply; .bin needs the
-halfmove clock <= 127.
+`convert` streams the records of every IN (.binpack, .bin or .plain, by extension; files,
+directories or globs, in sorted order) into OUT (format by its extension), validating each
+record, and reports the counts: records read per input, bad records skipped, records and
+bytes written. OUT is written atomically: on a bad record (without --skip-bad) nothing is
+written and the exit status is 1. Formats differ in what they keep: .binpack keeps en
+passant squares only where a legal capture exists and derives the move number from the ply;
+.bin needs the halfmove clock <= 127.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 
 from zeroforge.chess.records import ChessDataError, ReadStats
 from zeroforge.data.chess_records import SUFFIXES, chess_format, iter_records, write_records
+from zeroforge.data.files import expand_paths
 
 
 def convert(argv: list[str]) -> int:
@@ -29,7 +30,12 @@ def convert(argv: list[str]) -> int:
         prog="zeroforge nnue convert",
         description=f"Convert Stockfish training data between {', '.join(SUFFIXES)}.",
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="input files, then the output")
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="inputs (files, directories, globs), then the output file",
+    )
     parser.add_argument("--skip-bad", action="store_true", help="drop bad records, count them")
     parser.add_argument("--json", action="store_true", help="print the counts as JSON")
     args = parser.parse_args(argv)
@@ -37,15 +43,16 @@ def convert(argv: list[str]) -> int:
     try:
         if not inputs:
             raise ValueError("give at least one input and the output")
-        for path in args.paths:
+        chess_format(output)
+        inputs = expand_paths(inputs, SUFFIXES)
+        for path in inputs:
             chess_format(path)
+    except FileNotFoundError as error:
+        print(f"zeroforge nnue convert: {error}", file=sys.stderr)
+        return 1
     except ValueError as error:
         print(f"zeroforge nnue convert: {error}", file=sys.stderr)
         return 2
-    missing = [p for p in inputs if not Path(p).is_file()]
-    if missing:
-        print(f"zeroforge nnue convert: no such file: {missing[0]}", file=sys.stderr)
-        return 1
     per_input: list[dict] = []
 
     def records():
