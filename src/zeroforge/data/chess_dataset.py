@@ -1,0 +1,197 @@
+"""The streaming NNUE training dataset: Stockfish training data (.binpack, .bin, .plain) ->
+shuffled batches of sparse HalfKAv2_hm features.
+
+`ChessDataset` is `data.dataset.ChunkDataset` (same file order per epoch, sampling, sharding
+over DataLoader workers x DDP ranks, shuffle buffer, `batches_per_epoch`, `set_epoch`; use
+`DataLoader(dataset, batch_size=None)`) with chess records decoded by the compiled decoder
+(`chess.decoder`), streamed piece by piece (a .binpack chunk, a block of .bin records) instead
+of whole files, so files of any size work. When there are fewer files than 4 per shard, shards
+split files by piece (each worker decodes only its own chunks; a .plain file, one piece, is split
+by position).
+
+A batch (dict of tensors, B rows; no board symmetries in chess):
+    "us"      int32 [B, 32]  active feature indices of the side to move (0..22527,
+                             chess.features), -1 pads a row after its last feature
+    "them"    int32 [B, 32]  the same for the other side
+    "stm"     int64 [B]      side to move: 0 white, 1 black
+    "score"   float32 [B]    search score for the side to move, Stockfish internal units
+    "result"  float32 [B]    game result for the side to move: 1 win, 0 draw, -1 loss
+    "bucket"  int64 [B]      layer stack, (pieces - 1) // 4, 0..7
+    "ply"     int32 [B]      half-moves since the game's start
+
+Skip filters (`SkipFilters`, each an option; defaults as nnue-pytorch's trainer: VALUE_NONE
+scores, positions in check and positions whose move captures are skipped) are applied before
+the shuffle buffer and counted in `dataset.counts` (of this process: with DataLoader workers,
+each worker counts its own; `count_filtered` counts files directly).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+import torch
+
+from zeroforge.chess.decoder import (
+    FLAG_CAPTURE,
+    FLAG_IN_CHECK,
+    SUFFIXES,
+    iter_records,
+)
+from zeroforge.chess.records import VALUE_NONE, ReadStats
+from zeroforge.data.dataset import ChunkDataset
+from zeroforge.data.files import Records, expand_paths
+from zeroforge.formats.plain import SUFFIX as PLAIN_SUFFIX
+
+# a record's fields as the shuffle buffer holds them ("winner" is the result, the name the
+# buffer counts rows by)
+FIELDS = {"us": "us", "them": "them", "score": "score", "winner": "result", "side": "side",
+          "pieces": "pieces", "ply": "ply"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SkipFilters:
+    """Which positions never reach training (nnue-pytorch's defaults)."""
+
+    value_none: bool = True  # score == VALUE_NONE (32002): no search score
+    in_check: bool = True  # the side to move is in check
+    captures: bool = True  # the move played/searched captures (the position is not quiet)
+    min_ply: int = 0  # skip positions before this ply (early, often random, openings)
+
+
+@dataclass
+class FilterCounts:
+    """Positions seen and kept, and how many each filter matched (a position can match
+    several)."""
+
+    seen: int = 0
+    kept: int = 0
+    value_none: int = 0
+    in_check: int = 0
+    captures: int = 0
+    early: int = 0
+
+    def add(self, other: FilterCounts) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def keep_mask(records: np.ndarray, filters: SkipFilters, counts: FilterCounts) -> np.ndarray:
+    """Which decoded records pass `filters`; counts updated."""
+    keep = np.ones(len(records), dtype=bool)
+    checks = {
+        "value_none": (filters.value_none, records["score"] == VALUE_NONE),
+        "in_check": (filters.in_check, (records["flags"] & FLAG_IN_CHECK) != 0),
+        "captures": (filters.captures, (records["flags"] & FLAG_CAPTURE) != 0),
+        "early": (filters.min_ply > 0, records["ply"] < filters.min_ply),
+    }
+    for name, (active, matched) in checks.items():
+        setattr(counts, name, getattr(counts, name) + int(matched.sum()))
+        if active:
+            keep &= ~matched
+    counts.seen += len(records)
+    counts.kept += int(keep.sum())
+    return keep
+
+
+def count_filtered(paths, filters: SkipFilters = SkipFilters()) -> FilterCounts:
+    """What `filters` would keep of the files' positions."""
+    counts = FilterCounts()
+    for path in expand_paths(paths, SUFFIXES):
+        for _, records in iter_records(path):
+            keep_mask(records, filters, counts)
+    return counts
+
+
+def to_buffer_records(records: np.ndarray) -> Records:
+    return {key: records[name] for key, name in FIELDS.items()}
+
+
+def make_chess_batch(records: Records) -> dict[str, torch.Tensor]:
+    """Shuffle-buffer records of B positions -> the training batch (module docstring)."""
+    return {
+        "us": torch.from_numpy(records["us"].astype(np.int32)),
+        "them": torch.from_numpy(records["them"].astype(np.int32)),
+        "stm": torch.from_numpy(records["side"].astype(np.int64)),
+        "score": torch.from_numpy(records["score"].astype(np.float32)),
+        "result": torch.from_numpy(records["winner"].astype(np.float32)),
+        "bucket": torch.from_numpy((records["pieces"].astype(np.int64) - 1) // 4),
+        "ply": torch.from_numpy(records["ply"].astype(np.int32)),
+    }
+
+
+class ChessDataset(ChunkDataset):
+    """NNUE training batches from Stockfish training data (see the module docstring)."""
+
+    def __init__(
+        self,
+        paths,
+        batch_size: int,
+        filters: SkipFilters = SkipFilters(),
+        sample_rate: float = 1.0,
+        shuffle_buffer: int = 2**18,
+        seed: int = 0,
+        world_size: int | None = None,
+        rank: int | None = None,
+        drop_last: bool = False,
+        shard_by: str = "auto",
+        batches_per_epoch: int | None = None,
+        skip_bad: bool = False,
+    ):
+        super().__init__(
+            expand_paths(paths, SUFFIXES),
+            batch_size,
+            sample_rate=sample_rate,
+            shuffle_buffer=shuffle_buffer,
+            symmetries=False,
+            seed=seed,
+            world_size=world_size,
+            rank=rank,
+            drop_last=drop_last,
+            shard_by=shard_by,
+            batches_per_epoch=batches_per_epoch,
+        )
+        if filters.min_ply < 0:
+            raise ValueError(f"min_ply must be >= 0, got {filters.min_ply}")
+        self.filters, self.skip_bad = filters, skip_bad
+        self.counts = FilterCounts()
+
+    def _positions(self, shard: int, shards: int, data_pass: int) -> Iterator[Records]:
+        """This shard's kept positions, piece by piece, in this epoch's file order."""
+        epoch = [self.epoch, data_pass]
+        order = np.random.default_rng([self.seed, *epoch, 0xF11E]).permutation(len(self.files))
+        by_file = self._by_file(shards)
+        for turn, index in enumerate(order.tolist()):
+            if by_file and turn % shards != shard:
+                continue
+            path = self.files[index]
+            by_position = not by_file and path.endswith(PLAIN_SUFFIX)
+            select = None if by_file or by_position else (lambda piece: piece % shards == shard)
+            stats = ReadStats()
+            seen, last_piece, in_piece = 0, -1, 0
+            for piece, records in iter_records(path, self.skip_bad, stats, select):
+                in_piece = in_piece if piece == last_piece else 0
+                keep = keep_mask(records, self.filters, self.counts)
+                if self.sample_rate < 1:  # decided by (file, piece, position): not by shard
+                    key = [self.seed, *epoch, index, piece, in_piece, 0x5A3]
+                    keep &= np.random.default_rng(key).random(len(records)) < self.sample_rate
+                if by_position:
+                    keep &= (seen + np.arange(len(records))) % shards == shard
+                seen, last_piece, in_piece = seen + len(records), piece, in_piece + len(records)
+                if keep.any():
+                    yield to_buffer_records(records[keep])
+            if stats.bad_records:
+                warnings.warn(
+                    f"{stats.bad_records} bad record(s) skipped in {os.path.basename(path)}; "
+                    f"first: {stats.errors[0]}",
+                    stacklevel=2,
+                )
+
+    def _batch(self, records: Records, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+        return make_chess_batch(records)
