@@ -18,6 +18,7 @@ class BenchResult:
 AREAS: list[str] = [
     "chunks",
     "shards",
+    "binpack",
     "selfplay",
     "gnugo",
     "weights",

@@ -1,0 +1,170 @@
+"""Benchmark area `binpack`: Stockfish `.binpack` bytes -> HalfKAv2_hm feature indices of NNUE
+batches, positions per CPU second on one core, beside a straightforward python-chess decoder
+(the reference) timed in the same run.
+
+Both sides do the same job on the same file: decode every position of every chain (moves as
+indices into the piece's move list, score deltas), check it, and produce the active feature
+indices of both perspectives. The reference is `formats.binpack.read_binpack` (python-chess
+boards, one record at a time) followed by `chess.features.halfka_features` per perspective; the
+compiled side is `chess.decoder.iter_binpack` (C). A third figure goes through the whole
+`ChessDataset` (filters off, shuffle buffer, torch batches). Data: the `.binpack` files of
+data/sample when there are any, else random legal games (python-chess) packed by
+`formats.binpack.write_binpack`. Runs alternate; figures are medians.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import chess
+import torch
+
+from zeroforge.bench import BenchResult
+from zeroforge.chess.decoder import iter_binpack, read_records
+from zeroforge.chess.features import halfka_features
+from zeroforge.chess.records import TrainingRecord, record_from_board
+from zeroforge.data.chess_dataset import ChessDataset, SkipFilters
+from zeroforge.formats.binpack import read_binpack, write_binpack
+
+TARGET_POS_PER_S, TARGET_RATIO = 1_000_000, 10.0  # issue 13
+MIN_SECONDS = 0.3  # repeat until one timing lasts this long
+BATCH = 8192
+SAMPLE_DIR = "data/sample"
+
+
+def reference_features(path: str, limit: int | None = None):
+    """The straightforward way: python-chess boards from the Python reader, features per side."""
+    for n, record in enumerate(read_binpack(path)):
+        if limit is not None and n >= limit:
+            return
+        board = chess.Board(record.fen)
+        yield halfka_features(board, board.turn), halfka_features(board, not board.turn), record
+
+
+def random_games(games: int, seed: int = 0, plies: int = 160) -> list[TrainingRecord]:
+    """Random legal games with plausible scores: stand-ins when data/sample has no binpack."""
+    import random
+
+    rng = random.Random(seed)
+    records = []
+    for _ in range(games):
+        board, score, outcome = chess.Board(), 0, rng.choice((-1, 0, 1))
+        while not board.is_game_over() and board.ply() < plies:
+            move = rng.choice(list(board.legal_moves))
+            score = max(-3000, min(3000, -score + rng.randint(-40, 40)))
+            result = outcome if board.turn == chess.WHITE else -outcome
+            records.append(record_from_board(board, move, score, result))
+            board.push(move)
+    return records
+
+
+def bench_binpacks(scratch: str) -> tuple[list[str], str]:
+    for root in (Path.cwd(), Path(__file__).resolve().parents[3]):
+        found = sorted(str(p) for p in (root / SAMPLE_DIR).rglob("*.binpack"))
+        if found:
+            return found, SAMPLE_DIR
+    path = str(Path(scratch) / "random.binpack")
+    write_binpack(path, random_games(400))
+    return [path], "synthetic: random legal games (data/sample has no .binpack)"
+
+
+def _compiled_rate(files: list[str]) -> float:
+    positions, start = 0, time.process_time()
+    while True:
+        for path in files:
+            for _, records in iter_binpack(path):
+                positions += len(records)
+        elapsed = time.process_time() - start
+        if elapsed >= MIN_SECONDS:
+            return positions / elapsed
+
+
+def _reference_rate(files: list[str], limit: int) -> float:
+    positions, start = 0, time.process_time()
+    for path in files:
+        for _ in reference_features(path, limit):
+            positions += 1
+        if time.process_time() - start >= MIN_SECONDS:
+            break
+    return positions / (time.process_time() - start)
+
+
+def _dataset_rate(files: list[str], seed: int) -> float:
+    start = time.process_time()
+    off = SkipFilters(value_none=False, in_check=False, captures=False)
+    data = ChessDataset(files, batch_size=BATCH, filters=off, shuffle_buffer=1 << 17, seed=seed)
+    n = sum(len(batch["ply"]) for batch in data)
+    return n / (time.process_time() - start)
+
+
+def _check_same(path: str, count: int = 300) -> None:
+    """Both decoders must give the same features, or the race means nothing."""
+    rows = read_records(path)[:count]
+    for row, (us, them, record) in zip(rows, reference_features(path, count), strict=True):
+        same = sorted(row["us"][row["us"] >= 0]) == list(us)
+        same &= sorted(row["them"][row["them"] >= 0]) == list(them)
+        if not same or row["score"] != record.score:
+            raise AssertionError(f"{path}: the decoders disagree on {record.fen}")
+
+
+def run(quick: bool) -> BenchResult:
+    torch.set_num_threads(1)
+    repeats = 3 if quick else 7
+    reference_limit = 2_000 if quick else 20_000
+    with tempfile.TemporaryDirectory(prefix="zfbench") as scratch:
+        files, source = bench_binpacks(scratch)
+        _check_same(files[0])
+        positions = sum(len(records) for path in files for _, records in iter_binpack(path))
+        size = sum(Path(f).stat().st_size for f in files)
+        runs = {"compiled": [], "reference": [], "dataset": []}
+        for r in range(repeats):
+            runs["compiled"].append(_compiled_rate(files))
+            runs["reference"].append(_reference_rate(files, reference_limit))
+            runs["dataset"].append(_dataset_rate(files, r))
+    rate = {key: statistics.median(values) for key, values in runs.items()}
+    figures = {
+        "binpack_features_pos_per_s_per_core": rate["compiled"],
+        "python_chess_pos_per_s_per_core_ref": rate["reference"],
+        "compiled_vs_python_chess_ratio": rate["compiled"] / rate["reference"],
+        "dataset_batches_pos_per_s_per_core": rate["dataset"],
+        "bytes_per_position": size / positions,
+    }
+    return BenchResult(figures, _markdown(figures, positions, len(files), source, repeats))
+
+
+def _markdown(figures, positions, files, source, repeats) -> str:
+    rate, ratio = (
+        figures["binpack_features_pos_per_s_per_core"],
+        figures["compiled_vs_python_chess_ratio"],
+    )
+    verdict = "met" if rate >= TARGET_POS_PER_S and ratio >= TARGET_RATIO else "NOT met"
+    return "\n".join(
+        [
+            "## Stockfish `.binpack` -> NNUE feature indices (`binpack`)",
+            "",
+            f"{positions:,} positions in {files} `.binpack` file(s) ({source}), "
+            f"{figures['bytes_per_position']:.2f} bytes a position. One process, one thread, "
+            f"positions per CPU second; {repeats} alternating runs, medians. Both decoders "
+            "check every move and give the HalfKAv2_hm features of both perspectives (checked "
+            "equal on the file before timing).",
+            "",
+            "| decoding | positions/s per core |",
+            "|---|---:|",
+            f"| compiled: `chess.decoder.iter_binpack` (C extension) | {rate:,.0f} |",
+            "| reference, same run: python-chess, `formats.binpack.read_binpack` + "
+            f"`halfka_features` | {figures['python_chess_pos_per_s_per_core_ref']:,.0f} |",
+            f"| **ratio compiled / python-chess** | **{ratio:,.0f}x** |",
+            f"| whole `ChessDataset` (batch {BATCH}, shuffle buffer, torch tensors, filters "
+            f"off) | {figures['dataset_batches_pos_per_s_per_core']:,.0f} |",
+            "",
+            "nnue-pytorch's C++ loader decodes about 1.4 million positions/s per thread on this "
+            "kind of machine (FACTS.md, FEN strings included). Target of issue 13: >= "
+            f"{TARGET_POS_PER_S:,} positions/s per core and >= {TARGET_RATIO:.0f}x python-chess: "
+            f"**{verdict}** in this run.",
+            "",
+            "Reproduce: `.venv/bin/zeroforge bench --only binpack` (`--quick` for a short run).",
+        ]
+    )
