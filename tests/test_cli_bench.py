@@ -52,3 +52,16 @@ def test_bench_gnugo_quick(tmp_path, capsys):
     assert one > 0 and two > 0 and abs(figures["gnugo_l0_w2_vs_w1_ratio"] - two / one) < 1e-9
     assert figures["gnugo_l0_w1_games_per_hour_per_core"] == one
     assert "zeroforge bench --only gnugo" in doc.read_text()
+
+
+def test_bench_binpack_quick_json(tmp_path, capsys):
+    assert "binpack" in AREAS
+    doc = tmp_path / "perf.md"
+    code = main(["bench", "--quick", "--only", "binpack", "--json", "--doc", str(doc)])
+    figures = json.loads(capsys.readouterr().out)
+    assert code == 0
+    compiled = figures["binpack_features_pos_per_s_per_core"]
+    reference = figures["python_chess_pos_per_s_per_core_ref"]
+    assert compiled > 0 and reference > 0 and figures["dataset_batches_pos_per_s_per_core"] > 0
+    assert abs(figures["compiled_vs_python_chess_ratio"] - compiled / reference) < 1e-9
+    assert "zeroforge bench --only binpack" in doc.read_text()

@@ -17,11 +17,11 @@ from zeroforge.chess.decoder import (
     FLAG_CAPTURE,
     FLAG_IN_CHECK,
     fen_record,
-    iter_records,
+    iter_decoded,
     legal_moves,
     move_uci,
     perft,
-    read_records,
+    read_decoded,
 )
 from zeroforge.chess.features import halfka_features
 from zeroforge.chess.records import ChessDataError, ReadStats
@@ -100,14 +100,17 @@ def _same(record, row) -> None:
 
 @pytest.mark.parametrize(
     ("suffix", "write", "read"),
-    [(".binpack", write_binpack, read_binpack), (".bin", write_bin, read_bin),
-     (".plain", write_plain, read_plain)],  # fmt: skip
+    [
+        (".binpack", write_binpack, read_binpack),
+        (".bin", write_bin, read_bin),
+        (".plain", write_plain, read_plain),
+    ],  # fmt: skip
 )
 def test_decoded_records_equal_the_python_readers(tmp_path, suffix, write, read):
     path = tmp_path / f"games{suffix}"
     write(path, games(seed=11, count=40))
     expected = list(read(path))
-    rows = read_records(path)
+    rows = read_decoded(path)
     assert len(rows) == len(expected) > 500
     for record, row in zip(expected, rows, strict=True):
         _same(record, row)
@@ -119,9 +122,9 @@ def test_binpack_pieces_are_its_chunks_and_can_be_skipped(tmp_path):
     write_binpack(tmp_path / "a.binpack", first)
     write_binpack(tmp_path / "b.binpack", second)
     path.write_bytes((tmp_path / "a.binpack").read_bytes() + (tmp_path / "b.binpack").read_bytes())
-    pieces = {piece: len(rows) for piece, rows in iter_records(path)}
+    pieces = {piece: len(rows) for piece, rows in iter_decoded(path)}
     assert pieces == {0: len(first), 1: len(second)}
-    only = [(piece, len(rows)) for piece, rows in iter_records(path, select=lambda p: p == 1)]
+    only = [(piece, len(rows)) for piece, rows in iter_decoded(path, select=lambda p: p == 1)]
     assert only == [(1, len(second))]
 
 
@@ -137,12 +140,16 @@ def test_bad_binpack_names_file_chunk_and_byte(tmp_path):
     data = bytearray(good + good)
     _corrupt_move(data, len(good) + 8)
     path.write_bytes(bytes(data))
-    with pytest.raises(ChessDataError, match=rf"bad\.binpack: chunk 1, chain at byte {len(good) + 8}"):
-        read_records(path)
+    with pytest.raises(
+        ChessDataError, match=rf"bad\.binpack: chunk 1, chain at byte {len(good) + 8}"
+    ):
+        read_decoded(path)
     stats = ReadStats()
-    rows = [r for _, r in iter_records(path, skip_bad=True, stats=stats)]
+    rows = [r for _, r in iter_decoded(path, skip_bad=True, stats=stats)]
     assert sum(map(len, rows)) == len(list(read_binpack(tmp_path / "bad.binpack", skip_bad=True)))
-    assert stats.bad_records == 1 and "stem: move of a piece the side to move lacks" in stats.errors[0]
+    assert (
+        stats.bad_records == 1 and "stem: move of a piece the side to move lacks" in stats.errors[0]
+    )
 
 
 def test_bad_bin_records_are_named_and_skipped(tmp_path):
@@ -153,9 +160,9 @@ def test_bad_bin_records_are_named_and_skipped(tmp_path):
     data[3 * RECORD_BYTES + 38] = 7  # result 7
     path.write_bytes(bytes(data) + b"\x00" * 5)
     with pytest.raises(ChessDataError, match=rf"record 3 \(byte {3 * RECORD_BYTES}\): result"):
-        read_records(path)
+        read_decoded(path)
     stats = ReadStats()
-    rows = np.concatenate([r for _, r in iter_records(path, skip_bad=True, stats=stats)])
+    rows = np.concatenate([r for _, r in iter_decoded(path, skip_bad=True, stats=stats)])
     assert len(rows) == len(records) - 1 and stats.bad_records == 2
     assert "cut short: 5 of 40 bytes" in stats.errors[1]
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from zeroforge.chess.decoder import read_records
+from zeroforge.chess.decoder import read_decoded
 from zeroforge.chess.records import VALUE_NONE
 from zeroforge.data.chess_dataset import ChessDataset, SkipFilters, count_filtered
 from zeroforge.formats.binpack import write_binpack
@@ -39,7 +39,7 @@ def _key(us, them, ply, score):
 
 
 def _all_keys(paths) -> list:
-    rows = np.concatenate([read_records(p) for p in paths])
+    rows = np.concatenate([read_decoded(p) for p in paths])
     return sorted(_key(r["us"], r["them"], r["ply"], r["score"]) for r in rows)
 
 
@@ -87,7 +87,7 @@ def test_every_position_once_over_ranks_and_formats(chess_files, shard_by):
 
 def test_filters_skip_and_count(chess_files):
     path = chess_files / "g1.binpack"
-    rows = read_records(path)
+    rows = read_decoded(path)
     filters = SkipFilters(min_ply=20)
     counts = count_filtered(path, filters)
     value_none = rows["score"] == VALUE_NONE

@@ -23,7 +23,7 @@ import chess
 import torch
 
 from zeroforge.bench import BenchResult
-from zeroforge.chess.decoder import iter_binpack, read_records
+from zeroforge.chess.decoder import iter_binpack, read_decoded
 from zeroforge.chess.features import halfka_features
 from zeroforge.chess.records import TrainingRecord, record_from_board
 from zeroforge.data.chess_dataset import ChessDataset, SkipFilters
@@ -61,13 +61,13 @@ def random_games(games: int, seed: int = 0, plies: int = 160) -> list[TrainingRe
     return records
 
 
-def bench_binpacks(scratch: str) -> tuple[list[str], str]:
+def bench_binpacks(scratch: str, games: int = 400) -> tuple[list[str], str]:
     for root in (Path.cwd(), Path(__file__).resolve().parents[3]):
         found = sorted(str(p) for p in (root / SAMPLE_DIR).rglob("*.binpack"))
         if found:
             return found, SAMPLE_DIR
     path = str(Path(scratch) / "random.binpack")
-    write_binpack(path, random_games(400))
+    write_binpack(path, random_games(games))
     return [path], "synthetic: random legal games (data/sample has no .binpack)"
 
 
@@ -95,14 +95,14 @@ def _reference_rate(files: list[str], limit: int) -> float:
 def _dataset_rate(files: list[str], seed: int) -> float:
     start = time.process_time()
     off = SkipFilters(value_none=False, in_check=False, captures=False)
-    data = ChessDataset(files, batch_size=BATCH, filters=off, shuffle_buffer=1 << 17, seed=seed)
+    data = ChessDataset(files, batch_size=BATCH, filters=off, shuffle_buffer=1 << 16, seed=seed)
     n = sum(len(batch["ply"]) for batch in data)
     return n / (time.process_time() - start)
 
 
 def _check_same(path: str, count: int = 300) -> None:
     """Both decoders must give the same features, or the race means nothing."""
-    rows = read_records(path)[:count]
+    rows = read_decoded(path)[:count]
     for row, (us, them, record) in zip(rows, reference_features(path, count), strict=True):
         same = sorted(row["us"][row["us"] >= 0]) == list(us)
         same &= sorted(row["them"][row["them"] >= 0]) == list(them)
@@ -115,7 +115,7 @@ def run(quick: bool) -> BenchResult:
     repeats = 3 if quick else 7
     reference_limit = 2_000 if quick else 20_000
     with tempfile.TemporaryDirectory(prefix="zfbench") as scratch:
-        files, source = bench_binpacks(scratch)
+        files, source = bench_binpacks(scratch, 100 if quick else 400)
         _check_same(files[0])
         positions = sum(len(records) for path in files for _, records in iter_binpack(path))
         size = sum(Path(f).stat().st_size for f in files)

@@ -221,7 +221,7 @@ def iter_plain(
 READERS = {BINPACK_SUFFIX: iter_binpack, BIN_SUFFIX: iter_bin, PLAIN_SUFFIX: iter_plain}
 
 
-def iter_records(
+def iter_decoded(
     path: str | os.PathLike,
     skip_bad: bool = False,
     stats: ReadStats | None = None,
@@ -234,9 +234,9 @@ def iter_records(
     return READERS[suffix](path, skip_bad, stats, select)
 
 
-def read_records(path: str | os.PathLike, skip_bad: bool = False) -> np.ndarray:
+def read_decoded(path: str | os.PathLike, skip_bad: bool = False) -> np.ndarray:
     """All records of a file in one array (for small files and tests)."""
-    parts = [records for _, records in iter_records(path, skip_bad)]
+    parts = [records for _, records in iter_decoded(path, skip_bad)]
     return np.concatenate(parts) if parts else empty_records()
 
 

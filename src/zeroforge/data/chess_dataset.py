@@ -39,7 +39,7 @@ from zeroforge.chess.decoder import (
     FLAG_CAPTURE,
     FLAG_IN_CHECK,
     SUFFIXES,
-    iter_records,
+    iter_decoded,
 )
 from zeroforge.chess.records import VALUE_NONE, ReadStats
 from zeroforge.data.dataset import ChunkDataset
@@ -104,7 +104,7 @@ def count_filtered(paths, filters: SkipFilters = SkipFilters()) -> FilterCounts:
     """What `filters` would keep of the files' positions."""
     counts = FilterCounts()
     for path in expand_paths(paths, SUFFIXES):
-        for _, records in iter_records(path):
+        for _, records in iter_decoded(path):
             keep_mask(records, filters, counts)
     return counts
 
@@ -175,7 +175,7 @@ class ChessDataset(ChunkDataset):
             select = None if by_file or by_position else (lambda piece: piece % shards == shard)
             stats = ReadStats()
             seen, last_piece, in_piece = 0, -1, 0
-            for piece, records in iter_records(path, self.skip_bad, stats, select):
+            for piece, records in iter_decoded(path, self.skip_bad, stats, select):
                 in_piece = in_piece if piece == last_piece else 0
                 keep = keep_mask(records, self.filters, self.counts)
                 if self.sample_rate < 1:  # decided by (file, piece, position): not by shard
