@@ -8,6 +8,7 @@ python-chess's, and every record of .binpack/.bin/.plain files equal to what for
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import chess
 import numpy as np
@@ -172,3 +173,13 @@ def test_bad_fen_or_move_is_refused():
         fen_record(chess.STARTING_FEN, "e2e5")
     with pytest.raises(ValueError, match="king"):
         fen_record("8/8/8/8/8/8/8/8 w - - 0 1", "a1a2")
+
+
+def test_stockfish_sample_decodes_as_the_python_reader_reads_it():
+    """data/sample/chess: positions Stockfish 15.1 played and scored (gensfen)."""
+    path = Path(__file__).resolve().parents[2] / "data" / "sample" / "chess" / "sf15-d6.binpack"
+    expected = list(read_binpack(path))
+    rows = read_decoded(path)
+    assert len(rows) == len(expected) > 4000
+    for record, row in zip(expected, rows, strict=True):
+        _same(record, row)
