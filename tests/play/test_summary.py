@@ -8,6 +8,7 @@ def fake_match(n_games: int, sprt=None):
     return SimpleNamespace(
         players={"a": None, "b": None},
         schedule="pair",
+        game="go",
         komi=7.5,
         out="x",
         sprt=sprt,

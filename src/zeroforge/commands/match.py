@@ -1,11 +1,18 @@
-"""`zeroforge match`: play a GTP match (or a gauntlet / round robin) and rate it.
+"""`zeroforge match`: play a Go or chess match (or a gauntlet / round robin) and rate it.
 
     zeroforge match CONFIG.yaml [--out DIR] [--workers N] [--games N] [--json]
     zeroforge match --black SPEC --white SPEC --games N [--out DIR] [--max-moves N]
                     [--komi K] [--move-timeout S] [--sprt ELO0,ELO1[,ALPHA,BETA]] [--json]
+    chess (UCI engines): [--book EPD | --no-book] [--random-plies N] [--seed S]
+                    [--max-plies 400] [--resign-score CP [--resign-plies N]]
+                    [--draw-score CP [--draw-plies N] [--draw-min-ply P]]
 
-A SPEC is `gnugo:level=1`, `leelaz:weights=net.gz,playouts=50`, `gtp:COMMAND LINE` or an
-engine-spec YAML file (see `zeroforge.play.specs`). Rerunning the same command resumes the
+A SPEC is `gnugo:level=1`, `leelaz:weights=net.gz,playouts=50`, `gtp:COMMAND LINE`,
+`stockfish:nodes=1000`, `stockfish:evalfile=net.nnue,nodes=1000`, `stockfish:use_nnue=false,
+nodes=1000`, `uci:nodes=1000:COMMAND LINE` or an engine-spec YAML file (see
+`zeroforge.play.specs`). With UCI engines the game is chess: openings from the shipped book
+(`play/openings.epd`, each played with both colours) and/or random plies, PGNs in DIR/games,
+scores (Stockfish internal units) for the optional adjudication. Rerunning the same command resumes the
 match from DIR/results.jsonl. The summary goes to the terminal (or stdout as one JSON object
 with --json) and to DIR/summary.json and DIR/summary.md.
 """
@@ -21,7 +28,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from zeroforge.atomic import atomic_write_text as write_text
-from zeroforge.play.match import Match, MatchError, load_match, unique_players, write_json_atomic
+from zeroforge.play.match import (
+    Match,
+    MatchError,
+    chess_settings,
+    load_match,
+    unique_players,
+    write_json_atomic,
+)
 from zeroforge.play.ratings import Sprt
 from zeroforge.play.results import ResultsError
 from zeroforge.play.specs import SpecError, parse_flag
@@ -45,7 +59,40 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--move-timeout", type=float, help="seconds per move (default 120)")
     p.add_argument("--sprt", help="ELO0,ELO1[,ALPHA,BETA]: stop early when the SPRT decides")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    chess = p.add_argument_group("chess (UCI engines)")
+    chess.add_argument("--book", help="opening book, EPD or FEN lines (default: the shipped one)")
+    chess.add_argument("--no-book", action="store_true", help="start from the start position")
+    chess.add_argument("--random-plies", type=int, help="random plies after the book line (0)")
+    chess.add_argument("--seed", type=int, help="seed of the openings (0)")
+    chess.add_argument("--max-plies", type=int, help="ply cap, a draw (400)")
+    chess.add_argument("--resign-score", type=int, help="adjudicate a win at |score| >= this")
+    chess.add_argument("--resign-plies", type=int, help="... on this many plies in a row (1)")
+    chess.add_argument("--draw-score", type=int, help="adjudicate a draw at |score| <= this")
+    chess.add_argument("--draw-plies", type=int, help="... on this many plies in a row (8)")
+    chess.add_argument("--draw-min-ply", type=int, help="... from this ply on (80)")
     return p
+
+
+CHESS_FLAGS = (
+    "random_plies",
+    "seed",
+    "max_plies",
+    "resign_score",
+    "resign_plies",
+    "draw_score",
+    "draw_plies",
+    "draw_min_ply",
+)
+
+
+def chess_overrides(args: argparse.Namespace) -> dict | None:
+    """The chess flags given, as a `chess:` mapping (None when none was given)."""
+    given = {k: getattr(args, k) for k in CHESS_FLAGS if getattr(args, k) is not None}
+    if args.no_book:
+        given["book"] = None
+    elif args.book:
+        given["book"] = str(Path(args.book).resolve())
+    return given or None
 
 
 def parse_sprt(text: str | None) -> Sprt | None:
@@ -64,6 +111,7 @@ def build_match(args: argparse.Namespace) -> Match:
         if args.black or args.white:
             raise MatchError("give a config file or --black/--white, not both")
         overrides = {
+            "chess": chess_overrides(args),
             "games": args.games,
             "out": args.out,
             "workers": args.workers,
@@ -77,6 +125,7 @@ def build_match(args: argparse.Namespace) -> Match:
         raise MatchError("give a config file, or both --black SPEC and --white SPEC")
     players = unique_players([parse_flag(args.black), parse_flag(args.white)])
     names = list(players)
+    chess = chess_settings(chess_overrides(args), "command line")
     options = {
         "games": args.games,
         "workers": args.workers,
@@ -88,6 +137,7 @@ def build_match(args: argparse.Namespace) -> Match:
         players=players,
         sprt=sprt,
         out=args.out or Path("runs") / f"match-{names[0]}-vs-{names[1]}",
+        **chess,
         **{k: v for k, v in options.items() if v is not None},
     )
 
@@ -133,5 +183,5 @@ def main(argv: list[str]) -> int:
     else:
         Console().print(rich_table(summary))
         print("\n".join(footer(summary)))
-        print(f"results, SGFs and summary in {match.out}")
+        print(f"results, game records and summary in {match.out}")
     return 0

@@ -1,21 +1,19 @@
-"""Matches between GTP engines: the schedule, playing one game, and running a whole match
-in parallel, resumably.
+"""Matches between engines: the schedule, and running a whole match in parallel, resumably.
+One driver for both games; what differs per game sits behind one seam, `play_game(match,
+planned_game, stop) -> record`: `play.go_game` (GTP engines, SGF, GNU Go scoring) and
+`play.chess_game` (UCI engines, openings, adjudication, PGN).
 
-A match directory holds `match.json` (what was asked: players, schedule, komi, move cap; a
-rerun must agree with it), `results.jsonl` (one line per finished game, see `play.results`),
-`games/game-NNNN.sgf`, and `summary.json` / `summary.md` (see `play.summary`). A rerun of the
-same match plays only the game ids missing from `results.jsonl`, so no game is lost or played
-twice, also after `kill -9`.
+A match directory holds `match.json` (what was asked: players, schedule, and for Go komi and
+the move cap, for chess the openings and the adjudication; a rerun must agree with it),
+`results.jsonl` (one line per finished game, see `play.results`), `games/game-NNNN.sgf` or
+`.pgn`, and `summary.json` / `summary.md` (see `play.summary`). A rerun of the same match plays
+only the game ids missing from `results.jsonl`, so no game is lost or played twice, also after
+`kill -9`.
 
-One game: fresh engine processes for both sides (a crash cannot leak into the next game; the
-seed of each is the spec's seed plus the game id), `boardsize 19`, `clear_board`, `komi`, then
-`genmove`/`play` until a resignation, two passes in a row, or the move cap. Games that did not
-end by resignation are scored by GNU Go under Chinese rules (`play.scoring`): `final_score`
-after two passes (its estimate if the play-out behind final_score runs past 120 s),
-`estimate_score` at the move cap; the record's `scoring` says which. An engine that
-dies, hangs past the move timeout, answers nonsense or refuses a move ends that game as an
-error, recorded with the engine's stderr tail; the match goes on. Games run on a thread pool:
-the threads only wait on engine processes, so threads are enough for parallelism.
+An engine that dies, hangs past the move timeout, answers nonsense or refuses a move ends that
+game as an error, recorded with the engine's stderr tail; the match goes on. Games run on a
+thread pool: the threads only wait on engine processes, so threads are enough for parallelism.
+The game is chess when every player is a UCI engine, Go when every player speaks GTP.
 """
 
 from __future__ import annotations
@@ -26,27 +24,24 @@ import os
 import shutil
 import tempfile
 import threading
-import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from zeroforge.atomic import atomic_write_text
-from zeroforge.formats.sgf import GameRecord, write_game
-from zeroforge.go.geometry import PASS, move_to_vertex, vertex_to_move
-from zeroforge.play.gtp import EngineFailure, EngineTimeout, GTPEngine, GTPError
+from zeroforge.play.chessrules import Adjudication
+from zeroforge.play.openings import BookError, Openings
+from zeroforge.play.process import EngineProcess
 from zeroforge.play.ratings import Sprt
 from zeroforge.play.results import ResultsLog
-from zeroforge.play.scoring import SCORER_LEVEL, result_winner, score_game
+from zeroforge.play.scoring import SCORER_LEVEL
 from zeroforge.play.specs import EngineSpec, SpecError, load_yaml, make_spec
 from zeroforge.play.summary import pair_result
 
 DEFAULT_KOMI = 7.5
 DEFAULT_MAX_MOVES = 600  # random leelaz nets rarely pass (430-723 moves, FACTS.md)
 DEFAULT_MOVE_TIMEOUT = 120.0
-STARTUP_TIMEOUT = 120.0  # the first reply waits for leelaz to load its weights
-FINAL_SCORE_TIMEOUT = 120.0  # GNU Go's final_score may play a position out (play.scoring)
 SCHEDULES = ("pair", "gauntlet", "round_robin")
 CONFIG_KEYS = {
     "players",
@@ -59,7 +54,11 @@ CONFIG_KEYS = {
     "out",
     "sprt",
     "scorer_level",
+    "game",
+    "chess",
 }
+GAMES = ("go", "chess")
+CHESS_KEYS = {"book", "random_plies", "seed", *Adjudication.__dataclass_fields__}
 STOP_POLL_S = 0.5
 
 
@@ -70,6 +69,10 @@ def core_count() -> int:
 
 class MatchError(ValueError):
     """A match that cannot be run as asked (bad config, a different match in the directory)."""
+
+
+class IllegalReply(RuntimeError):
+    """An engine answered with something that is not a (legal) move."""
 
 
 class GameAborted(Exception):
@@ -83,7 +86,7 @@ class Stop:
     def __init__(self):
         self._event = threading.Event()
         self._lock = threading.Lock()
-        self._engines: set[GTPEngine] = set()
+        self._engines: set[EngineProcess] = set()
 
     def is_set(self) -> bool:
         return self._event.is_set()
@@ -95,13 +98,13 @@ class Stop:
         for engine in engines:
             engine.kill()
 
-    def watch(self, engine: GTPEngine) -> None:
+    def watch(self, engine: EngineProcess) -> None:
         with self._lock:
             self._engines.add(engine)
         if self.is_set():
             engine.kill()
 
-    def forget(self, engine: GTPEngine) -> None:
+    def forget(self, engine: EngineProcess) -> None:
         with self._lock:
             self._engines.discard(engine)
 
@@ -111,6 +114,7 @@ class PlannedGame:
     game: int
     black: str
     white: str
+    round: int = 0  # index within its pairing: games 2k and 2k + 1 share a chess opening
 
 
 @dataclass
@@ -125,8 +129,26 @@ class Match:
     workers: int = field(default_factory=lambda: core_count())
     sprt: Sprt | None = None
     scorer_level: int = SCORER_LEVEL
+    game: str | None = None  # "go" or "chess"; None: from the players' protocol
+    openings: Openings | None = None  # chess: default the shipped book
+    adjudication: Adjudication | None = None  # chess: default the rules and a 400-ply cap
 
     def __post_init__(self):
+        protocols = {spec.protocol for spec in self.players.values()}
+        if self.game is None:
+            self.game = "chess" if protocols == {"uci"} else "go"
+        if self.game not in GAMES:
+            raise MatchError(f"game must be one of {GAMES}, got {self.game!r}")
+        wanted = "uci" if self.game == "chess" else "gtp"
+        strangers = [n for n, s in self.players.items() if s.protocol != wanted]
+        if strangers:
+            raise MatchError(
+                f"a {self.game} match needs {wanted.upper()} engines; {strangers} "
+                f"speak{'s' if len(strangers) == 1 else ''} another protocol"
+            )
+        if self.game == "chess":
+            self.openings = self.openings or Openings()
+            self.adjudication = self.adjudication or Adjudication()
         if self.schedule not in SCHEDULES:
             raise MatchError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
         if len(self.players) < 2 or (self.schedule == "pair" and len(self.players) != 2):
@@ -139,12 +161,18 @@ class Match:
 
     def fingerprint(self) -> dict[str, Any]:
         """What a resumed match must agree on (games, workers, SPRT and timeouts may change)."""
-        return {
+        common = {
             "players": {n: s.identity() for n, s in self.players.items()},
             "schedule": self.schedule,
-            "komi": self.komi,
-            "max_moves": self.max_moves,
         }
+        if self.game == "chess":
+            return {
+                **common,
+                "game": "chess",
+                "openings": self.openings.fingerprint(),
+                "adjudication": self.adjudication.to_dict(),
+            }
+        return {**common, "komi": self.komi, "max_moves": self.max_moves}
 
     def pairings(self) -> list[tuple[str, str]]:
         names = list(self.players)
@@ -158,7 +186,7 @@ class Match:
         for a, b in self.pairings():
             for k in range(self.games):
                 black, white = (a, b) if k % 2 == 0 else (b, a)
-                plan.append(PlannedGame(len(plan), black, white))
+                plan.append(PlannedGame(len(plan), black, white, k))
         return plan
 
 
@@ -173,6 +201,10 @@ def load_match(path: Path, overrides: dict[str, Any]) -> Match:
     unknown = sorted(set(raw) - CONFIG_KEYS)
     if unknown:
         raise MatchError(f"{path}: unknown key(s) {unknown}; known: {sorted(CONFIG_KEYS)}")
+    overrides = dict(overrides)
+    chess = overrides.pop("chess", None)  # chess flags amend the file's `chess:` mapping
+    if chess:
+        raw["chess"] = {**(raw.get("chess") or {}), **chess}
     raw.update({k: v for k, v in overrides.items() if v is not None})
     players = _players(raw.get("players"), path)
     out = Path(raw.get("out") or path.with_suffix(""))
@@ -191,9 +223,32 @@ def load_match(path: Path, overrides: dict[str, Any]) -> Match:
             workers=int(raw.get("workers") or core_count()),
             sprt=Sprt(**sprt) if isinstance(sprt, dict) else sprt,
             scorer_level=int(raw.get("scorer_level", SCORER_LEVEL)),
+            game=raw.get("game"),
+            **chess_settings(raw.get("chess"), path),
         )
     except (TypeError, ValueError) as err:
         raise MatchError(f"{path}: {err}") from None
+
+
+def chess_settings(raw: Any, where: Any) -> dict[str, Any]:
+    """`openings` and `adjudication` of a match from a `chess:` mapping (keys: book,
+    random_plies, seed and those of chessrules.Adjudication); {} when absent."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise MatchError(f"{where}: `chess` must be a mapping")
+    unknown = sorted(set(raw) - CHESS_KEYS)
+    if unknown:
+        raise MatchError(f"{where}: unknown chess key(s) {unknown}; known: {sorted(CHESS_KEYS)}")
+    book = raw.get("book", Openings.book)
+    if book is not None and isinstance(where, Path) and not Path(book).is_absolute():
+        book = str(where.parent / book)
+    try:
+        openings = Openings(book, int(raw.get("random_plies", 0)), int(raw.get("seed", 0)))
+        rules = {k: raw[k] for k in Adjudication.__dataclass_fields__ if k in raw}
+        return {"openings": openings, "adjudication": Adjudication(**rules)}
+    except (BookError, TypeError, ValueError) as err:
+        raise MatchError(f"{where}: {err}") from None
 
 
 def _players(raw: Any, path: Path) -> dict[str, EngineSpec]:
@@ -249,134 +304,6 @@ def write_json_atomic(path: Path, obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
-# --- one game -----------------------------------------------------------------------------
-
-
-@dataclass
-class GameState:
-    moves: list[tuple[str, int]] = field(default_factory=list)
-    result: str | None = None
-    reason: str = ""
-    scoring: str | None = None  # how GNU Go scored it: final_score or estimate_score
-
-
-def play_game(match: Match, game: PlannedGame, stop: Stop) -> dict[str, Any]:
-    """Play one game, write its SGF, return its record (an error record if an engine failed)."""
-    started = time.monotonic()
-    state = GameState()
-    record: dict[str, Any] = {"game": game.game, "black": game.black, "white": game.white}
-    try:
-        _play_moves(match, game, state, stop)
-        if state.result is None:
-            _score(match, state)
-    except (EngineFailure, GTPError, IllegalReply) as err:
-        record["error"] = str(err).split("\n")[0]
-        record["stderr_tail"] = getattr(err, "stderr_tail", "")
-        state.reason = "error"
-    winner = result_winner(state.result) if state.result else None
-    record.update(
-        result=state.result,
-        reason=state.reason,
-        scoring=state.scoring,
-        moves=len(state.moves),
-        winner={"b": game.black, "w": game.white}.get(winner) if winner else None,
-        seconds=round(time.monotonic() - started, 3),
-        sgf=f"games/game-{game.game:04d}.sgf",
-    )
-    comment = f"zeroforge match game {game.game}: {state.reason}"
-    if "error" in record:
-        comment += f"\n{record['error']}"
-    write_game(
-        match.out / record["sgf"],
-        GameRecord(
-            moves=state.moves,
-            black=game.black,
-            white=game.white,
-            komi=match.komi,
-            result=state.result,
-            comment=comment,
-        ),
-    )
-    return record
-
-
-def _score(match: Match, state: GameState) -> None:
-    """GNU Go's final_score for a game ended by passes (falling back to its estimate if the
-    play-out behind final_score runs past FINAL_SCORE_TIMEOUT), the estimate otherwise."""
-    if state.reason == "passes":
-        try:
-            state.result = score_game(
-                state.moves, match.komi, timeout=FINAL_SCORE_TIMEOUT, level=match.scorer_level
-            )
-            state.scoring = "final_score"
-            return
-        except EngineTimeout:
-            pass
-    state.result = score_game(
-        state.moves,
-        match.komi,
-        timeout=max(60.0, match.move_timeout),
-        level=match.scorer_level,
-        finished=False,
-    )
-    state.scoring = "estimate_score"
-
-
-class IllegalReply(RuntimeError):
-    """An engine answered genmove with something that is not a move."""
-
-
-def _play_moves(match: Match, game: PlannedGame, state: GameState, stop: Stop) -> None:
-    engines: dict[str, GTPEngine] = {}
-    try:
-        for colour, name in (("b", game.black), ("w", game.white)):
-            engines[colour] = _start(match, name, colour, game.game, stop)
-        passes = 0
-        for colour in itertools.islice(itertools.cycle("bw"), match.max_moves):
-            reply = engines[colour].send(f"genmove {colour}", match.move_timeout).lower()
-            if reply == "resign":
-                state.result, state.reason = f"{'W' if colour == 'b' else 'B'}+R", "resign"
-                return
-            try:
-                move = vertex_to_move(reply)
-            except ValueError:
-                raise IllegalReply(
-                    f"{engines[colour].name} answered genmove with {reply!r}"
-                ) from None
-            other = engines["w" if colour == "b" else "b"]
-            other.send(f"play {colour} {move_to_vertex(move)}", match.move_timeout)
-            state.moves.append((colour, move))
-            passes = passes + 1 if move == PASS else 0
-            if passes == 2:
-                state.reason = "passes"
-                return
-        state.reason = "move_cap"
-    except EngineFailure:
-        if stop.is_set():
-            raise GameAborted from None
-        raise
-    finally:
-        for engine in engines.values():
-            stop.forget(engine)
-            engine.close(timeout=2)
-
-
-def _start(match: Match, name: str, colour: str, game: int, stop: Stop) -> GTPEngine:
-    if stop.is_set():
-        raise GameAborted
-    side = "black" if colour == "b" else "white"
-    engine = GTPEngine(match.players[name].argv(game), name=f"{name} ({side}, game {game})")
-    stop.watch(engine)
-    try:
-        for command in ("boardsize 19", "clear_board", f"komi {match.komi}"):
-            engine.send(command, max(STARTUP_TIMEOUT, match.move_timeout))
-    except BaseException:
-        stop.forget(engine)
-        engine.close(timeout=1)
-        raise
-    return engine
-
-
 # --- the whole match ----------------------------------------------------------------------
 
 
@@ -406,6 +333,15 @@ def run_match(match: Match, on_result=None) -> list[dict[str, Any]]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def game_seam(match: Match):
+    """The `play_game(match, planned_game, stop) -> record` of the match's game."""
+    if match.game == "chess":
+        from zeroforge.play.chess_game import play_game
+    else:
+        from zeroforge.play.go_game import play_game
+    return play_game
+
+
 def sprt_decided(match: Match, records: list[dict[str, Any]]) -> bool:
     if match.sprt is None or len(match.players) != 2:
         return False
@@ -416,6 +352,7 @@ def sprt_decided(match: Match, records: list[dict[str, Any]]) -> bool:
 def _run_games(match: Match, todo: list[PlannedGame], log: ResultsLog, on_result) -> None:
     stop = Stop()
     with ThreadPoolExecutor(max_workers=min(match.workers, len(todo))) as pool:
+        play_game = game_seam(match)
         pending: set[Future] = {pool.submit(play_game, match, g, stop) for g in todo}
         try:
             while pending:

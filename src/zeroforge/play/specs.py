@@ -12,15 +12,22 @@ Kinds and their keys (defaults in `KINDS`; every spec may also have `name`):
             (default true), extra_args, binary.
     gtp     command: any GTP engine as an argv list (or a string split like a shell would,
             never run by one); `{seed}` in an argument becomes the game's seed.
+    stockfish  (UCI, chess) nodes, depth and/or movetime (ms; at least one: `go` limits),
+            evalfile (a .nnue; its digest is part of the match), use_nnue (false: the
+            classical evaluation), elo (UCI_LimitStrength + UCI_Elo, 1350-2850), threads (1),
+            hash (MB, 16), options (any other UCI options, a mapping), binary.
+    uci     (chess) command: any UCI engine as an argv list or string, as for gtp; options,
+            nodes/depth/movetime as for stockfish.
 
 Flag form (`--black`, `--white`): `KIND` or `KIND:key=value,key=value` (values read as YAML
-scalars), `gtp:COMMAND LINE`, or the path of a YAML file holding one spec; any of them may be
+scalars), `gtp:COMMAND LINE`, `uci:key=value,...:COMMAND LINE`, or the path of a YAML file holding one spec; any of them may be
 prefixed by `NAME=` to name the player (`new=leelaz:weights=net.gz,playouts=8`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,7 +62,31 @@ KINDS: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "binary": (str, "gnugo"),
     },
     "gtp": {"command": (list, REQUIRED), "seed": (int, 0)},
+    "stockfish": {
+        "nodes": (int, None),
+        "depth": (int, None),
+        "movetime": (int, None),
+        "evalfile": (str, None),
+        "use_nnue": (bool, None),
+        "elo": (int, None),
+        "threads": (int, 1),
+        "hash": (int, 16),
+        "options": (dict, {}),
+        "binary": (str, "stockfish"),
+    },
+    "uci": {
+        "command": (list, REQUIRED),
+        "nodes": (int, None),
+        "depth": (int, None),
+        "movetime": (int, None),
+        "options": (dict, {}),
+        "seed": (int, 0),
+    },
 }
+UCI_KINDS = ("stockfish", "uci")
+SEARCH_LIMITS = ("nodes", "depth", "movetime")
+UCI_FLAG_HEAD = re.compile(r"^((?:\w+=[^,:]*,)*\w+=[^,:]*):(.*)$")
+ELO_RANGE = (1350, 2850)  # Stockfish 15.1's UCI_Elo (FACTS.md)
 
 
 class SpecError(ValueError):
@@ -71,6 +102,28 @@ class EngineSpec:
     _binary: str | None = field(default=None, repr=False)  # resolved by prepare()
     _weights: str | None = field(default=None, repr=False)  # leelaz: the file it loads
 
+    @property
+    def protocol(self) -> str:
+        return "uci" if self.kind in UCI_KINDS else "gtp"
+
+    def search_limits(self) -> dict[str, int]:
+        """A UCI engine's `go` limits."""
+        return {k: self.options[k] for k in SEARCH_LIMITS if self.options.get(k) is not None}
+
+    def uci_options(self) -> dict[str, Any]:
+        """The UCI options to set after `uci` (Stockfish's named keys, then `options`)."""
+        opts = self.options
+        named: dict[str, Any] = {}
+        if self.kind == "stockfish":
+            named = {"Threads": opts["threads"], "Hash": opts["hash"]}
+            if opts["evalfile"] is not None:
+                named["EvalFile"] = opts["evalfile"]
+            if opts["use_nnue"] is not None:
+                named["Use NNUE"] = opts["use_nnue"]
+            if opts["elo"] is not None:
+                named.update(UCI_LimitStrength=True, UCI_Elo=opts["elo"])
+        return {**named, **opts["options"]}
+
     def to_dict(self) -> dict[str, Any]:
         """The spec as configured."""
         return {"kind": self.kind, "name": self.name, **self.options}
@@ -81,11 +134,14 @@ class EngineSpec:
         identity = self.to_dict()
         if self.kind == "leelaz":
             identity["weights_sha256"] = file_sha256(self.options["weights"])
+        if self.kind == "stockfish" and self.options["evalfile"] is not None:
+            identity["evalfile_sha256"] = file_sha256(self.options["evalfile"])
         return identity
 
     def prepare(self, workdir: Path) -> None:
         """Resolve binaries and, for a leelaz checkpoint, export it once into `workdir`."""
-        program = self.options["command"][0] if self.kind == "gtp" else self.options["binary"]
+        has_command = self.kind in ("gtp", "uci")
+        program = self.options["command"][0] if has_command else self.options["binary"]
         try:
             self._binary = resolve_binary(program)
         except EngineNotFound as err:
@@ -97,8 +153,10 @@ class EngineSpec:
         """The command line for one game; `game_seed` is added to the spec's seed."""
         if self._binary is None:
             raise RuntimeError(f"{self.name}: prepare() the spec before starting it")
+        if self.kind == "stockfish":
+            return [self._binary]
         seed = self.options["seed"] + game_seed
-        if self.kind == "gtp":
+        if self.kind in ("gtp", "uci"):
             rest = self.options["command"][1:]
             return [self._binary] + [a.replace("{seed}", str(seed)) for a in rest]
         if self.kind == "gnugo":
@@ -184,6 +242,10 @@ def _checked(source: str, key: str, value: Any, typ) -> Any:
         raise SpecError(f"{source}: missing required key {key!r}")
     if value is None:
         return None
+    if typ is dict:
+        if not isinstance(value, dict):
+            raise SpecError(f"{source}: {key} must be a mapping, got {value!r}")
+        return {str(k): v for k, v in value.items()}
     if typ is list:
         if isinstance(value, str):
             value = shlex.split(value)
@@ -200,8 +262,10 @@ def _checked(source: str, key: str, value: Any, typ) -> Any:
 
 
 def _check_kind(kind: str, options: dict, source: str, base_dir: Path | None) -> None:
-    if kind == "gtp" and not options["command"]:
+    if kind in ("gtp", "uci") and not options["command"]:
         raise SpecError(f"{source}: command is empty")
+    if kind in UCI_KINDS:
+        _check_uci(kind, options, source, base_dir)
     if kind != "leelaz":
         return
     if options["playouts"] is None and options["visits"] is None:
@@ -212,6 +276,25 @@ def _check_kind(kind: str, options: dict, source: str, base_dir: Path | None) ->
     if not weights.is_file():
         raise SpecError(f"{source}: weights file {str(weights)!r} does not exist")
     options["weights"] = str(weights.resolve())
+
+
+def _check_uci(kind: str, options: dict, source: str, base_dir: Path | None) -> None:
+    if all(options[k] is None for k in SEARCH_LIMITS):
+        raise SpecError(f"{source}: a {kind} spec needs nodes, depth or movetime")
+    if any(options[k] == 0 for k in SEARCH_LIMITS):
+        raise SpecError(f"{source}: nodes, depth and movetime must be positive")
+    if kind != "stockfish":
+        return
+    elo = options["elo"]
+    if elo is not None and not ELO_RANGE[0] <= elo <= ELO_RANGE[1]:
+        raise SpecError(f"{source}: elo must lie in {list(ELO_RANGE)}, got {elo}")
+    if options["evalfile"] is not None:
+        net = Path(options["evalfile"]).expanduser()
+        if base_dir is not None and not net.is_absolute():
+            net = base_dir / net
+        if not net.is_file():
+            raise SpecError(f"{source}: evalfile {str(net)!r} does not exist")
+        options["evalfile"] = str(net.resolve())  # Stockfish wants a full path (FACTS.md)
 
 
 def default_name(kind: str, options: dict) -> str:
@@ -225,6 +308,17 @@ def default_name(kind: str, options: dict) -> str:
             else f"v{options['visits']}"
         )
         return f"leelaz-{stem}-{budget}"
+    if kind == "stockfish":
+        parts = ["sf"]
+        if options["evalfile"]:
+            parts.append(Path(options["evalfile"]).name.split(".")[0])
+        if options["use_nnue"] is False:
+            parts.append("classical")
+        if options["elo"] is not None:
+            parts.append(f"elo{options['elo']}")
+        letters = {"nodes": "n", "depth": "d", "movetime": "t"}
+        parts += [f"{letters[k]}{options[k]}" for k in SEARCH_LIMITS if options[k] is not None]
+        return "-".join(parts)
     command = options["command"]
     program = Path(command[0]).name
     if program.startswith("python") and len(command) > 1:
@@ -259,13 +353,23 @@ def _parse_unnamed(text: str, source: str, base_dir: Path | None) -> EngineSpec:
     kind, _, rest = text.partition(":")
     if kind == "gtp":
         return make_spec({"kind": "gtp", "command": rest}, source, base_dir)
-    raw: dict[str, Any] = {"kind": kind}
-    for item in filter(None, rest.split(",")):
+    if kind == "uci":  # uci:COMMAND LINE, or uci:nodes=N,...:COMMAND LINE (plain values)
+        found = UCI_FLAG_HEAD.match(rest)
+        if found:
+            raw = _key_values(found.group(1), source)
+            return make_spec({"kind": "uci", **raw, "command": found.group(2)}, source, base_dir)
+        return make_spec({"kind": "uci", "command": rest}, source, base_dir)
+    return make_spec({"kind": kind, **_key_values(rest, source)}, source, base_dir)
+
+
+def _key_values(text: str, source: str) -> dict[str, Any]:
+    raw: dict[str, Any] = {}
+    for item in filter(None, text.split(",")):
         key, eq, value = item.partition("=")
         if not eq:
             raise SpecError(f"{source}: {item!r} is not key=value")
         raw[key.strip()] = yaml.safe_load(value) if value.strip() else None
-    return make_spec(raw, source, base_dir)
+    return raw
 
 
 def load_yaml(path: Path) -> Any:

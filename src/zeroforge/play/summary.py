@@ -29,7 +29,9 @@ def build_summary(match, records: list[dict[str, Any]]) -> dict[str, Any]:
         "wins": wins,
         "draws": sum(r["winner"] is None for r in played),
         "black_wins": sum(r["winner"] is not None and r["winner"] == r["black"] for r in played),
-        "komi": match.komi,
+        "white_wins": sum(r["winner"] is not None and r["winner"] == r["white"] for r in played),
+        "game": match.game,
+        "komi": match.komi if match.game == "go" else None,
         "out": str(match.out),
     }
     if len(names) == 2:
@@ -125,10 +127,13 @@ HEADER = ["player", "games", "wins", "score", "Elo (95 %)"]
 
 
 def footer(summary: dict[str, Any]) -> list[str]:
+    if summary.get("komi") is None:  # chess
+        colours = f"{summary['white_wins']} won by white, {summary['black_wins']} by black"
+    else:
+        colours = f"{summary['black_wins']} won by black (komi {summary['komi']})"
     lines = [
         f"{summary['games']} games of {summary['planned']} played, "
-        f"{summary['errors']} errors, {summary['draws']} draws, "
-        f"{summary['black_wins']} won by black (komi {summary['komi']})"
+        f"{summary['errors']} errors, {summary['draws']} draws, {colours}"
     ]
     if "elo" in summary:
         low, high = summary["score_interval"]
