@@ -15,6 +15,14 @@ done with numpy over many positions at once. Per epoch (`set_epoch`):
    float32) bounds memory: arriving positions replace random residents, which leave for batches;
 5. each position gets a random one of the 8 symmetries (planes and policy alike).
 
+`position_range=(a, b)` keeps only the positions from share `a` to share `b` of every file
+(in file order): with too few files to hold out whole ones, training reads (0, 0.95) and
+validation (0.95, 1), a held-out tail of each file (neighbouring positions are near-duplicates,
+so a tail leaks less than every 20th position would).
+
+A pass that makes no full batch yields its short last one even with `drop_last` (a tiny data
+set still trains), except under `batches_per_epoch`, which promises full batches.
+
 Files are read by the reader of their kind (`data.files`: Leela Zero text chunks built in;
 binary shards with q register their own reader returning the same `Records`).
 Under DDP every rank must run the same number of steps, which a pass over uneven data cannot
@@ -190,6 +198,7 @@ class ChunkDataset(IterableDataset):
         drop_last: bool = False,
         shard_by: str = "auto",
         batches_per_epoch: int | None = None,
+        position_range: tuple[float, float] = (0.0, 1.0),
     ):
         super().__init__()
         self.files = expand_paths(paths)
@@ -205,17 +214,27 @@ class ChunkDataset(IterableDataset):
         if batches_per_epoch is not None and batches_per_epoch < 1:
             raise ValueError(f"batches_per_epoch must be >= 1, got {batches_per_epoch}")
         self.batches_per_epoch = batches_per_epoch
+        low, high = (float(share) for share in position_range)
+        if not 0 <= low < high <= 1:
+            raise ValueError(f"position_range must satisfy 0 <= a < b <= 1, got {position_range}")
+        self.position_range = (low, high)
         detected_world, detected_rank = _distributed()
         self.world_size = detected_world if world_size is None else world_size
         self.rank = detected_rank if rank is None else rank
         if not 0 <= self.rank < self.world_size:
             raise ValueError(f"rank {self.rank} outside world size {self.world_size}")
-        self.epoch = 0
+        # In shared memory: persistent DataLoader workers hold a copy of the dataset made when
+        # they started, and read the epoch set later in the main process from here.
+        self._epoch = torch.zeros((), dtype=torch.int64).share_memory_()
+
+    @property
+    def epoch(self) -> int:
+        return int(self._epoch)
 
     def set_epoch(self, epoch: int) -> None:
         """Call before iterating each epoch (e.g. from on_train_epoch_start): new file order,
-        sampling, shuffling and symmetries."""
-        self.epoch = epoch
+        sampling, shuffling and symmetries. Seen by persistent workers at their next pass."""
+        self._epoch.fill_(epoch)
 
     def _shard(self) -> tuple[int, int]:
         """(this shard's index, number of shards) over DDP ranks x DataLoader workers."""
@@ -249,6 +268,7 @@ class ChunkDataset(IterableDataset):
                     f"{path} holds the fields {sorted(fields)} but {first[1]} holds "
                     f"{sorted(first[0])}: train on data that all carries q or none of it"
                 )
+            records = self._in_range(records)
             n = len(records["winner"])
             keep = np.ones(n, dtype=bool)
             if self.sample_rate < 1:
@@ -261,10 +281,17 @@ class ChunkDataset(IterableDataset):
             elif keep.any():
                 yield _take(records, np.flatnonzero(keep))
 
+    def _in_range(self, records: Records) -> Records:
+        if self.position_range == (0.0, 1.0):
+            return records
+        n = len(records["winner"])
+        low, high = (int(share * n) for share in self.position_range)
+        return _take(records, slice(low, high))
+
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
         shard, shards = self._shard()
         if self.batches_per_epoch is None:
-            yield from self._pass(shard, shards, 0, self.drop_last)
+            yield from self._pass(shard, shards, 0, self.drop_last, short_if_alone=True)
             return
         # A fixed number of full batches per rank (what DDP needs): split over this rank's
         # workers, going round the data again (fresh order and symmetries) when it runs out.
@@ -285,23 +312,33 @@ class ChunkDataset(IterableDataset):
                 )
             data_pass += 1
 
-    def _pass(self, shard: int, shards: int, data_pass: int, drop_last: bool):
-        """One pass over this shard's data: batches out of the shuffle buffer."""
+    def _pass(
+        self, shard: int, shards: int, data_pass: int, drop_last: bool, short_if_alone=False
+    ) -> Iterator[dict[str, torch.Tensor]]:
+        """One pass over this shard's data: batches out of the shuffle buffer (with
+        `short_if_alone`, a short last batch is kept when it is the only one)."""
         rng = np.random.default_rng([self.seed, self.epoch, data_pass, shard, shards, 0xB0F])
         buffer = ShuffleBuffer(self.shuffle_buffer, rng)
         pending: list[Records] = []
-        waiting = 0
+        waiting = made = 0
         for records in self._positions(shard, shards, data_pass):
             for out in buffer.push(records):
                 pending.append(out)
                 waiting += len(out["winner"])
             if waiting >= self.batch_size:
-                yield from self._batches(pending, rng, drop_last, final=False)
+                for batch in self._batches(pending, rng, drop_last, final=False):
+                    made += 1
+                    yield batch
                 waiting = sum(len(p["winner"]) for p in pending)
         rest = buffer.drain()
         if rest is not None:
             pending.append(rest)
-        yield from self._batches(pending, rng, drop_last, final=True)
+        for batch in self._batches(pending, rng, drop_last=False, final=True):
+            short = len(batch["z"]) < self.batch_size
+            if short and drop_last and not (short_if_alone and made == 0):
+                continue  # (the last batch: nothing after it depends on the rng it drew)
+            made += 1
+            yield batch
 
     def _batches(
         self, pending: list[Records], rng: np.random.Generator, drop_last: bool, final: bool

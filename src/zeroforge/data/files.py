@@ -102,6 +102,13 @@ def expand_paths(
     return sorted(found)
 
 
+def whole_files_to_hold_out(n_files: int, val_fraction: float) -> int:
+    """How many whole files hold out `val_fraction` of `n_files`: 0 when that rounds to none
+    or to all of them (too few files: hold out a share of each file's positions instead)."""
+    n_val = int(round(n_files * val_fraction))
+    return n_val if 0 < n_val < n_files else 0
+
+
 def split_files(paths, val_fraction: float, seed: int = 0) -> tuple[list[str], list[str]]:
     """A held-out fraction of whole files: (train_files, val_files), both sorted."""
     files = expand_paths(paths)

@@ -3,7 +3,8 @@
 - `AtomicCheckpointIO`: checkpoints go to a temporary file in the same directory, then
   `os.replace`, so `checkpoints/` never holds a half-written file; loading is weights-only.
 - `MetricsCSV`: `metrics.csv`, one row per `log_every` steps (losses, accuracy, learning rate,
-  samples/s) and one per validation run, rewritten atomically each time.
+  samples/s) and one per validation run, appended (flushed and fsynced: a crash loses at most
+  the row being written, which a resumed run drops with the rows past its checkpoint).
 - `LZExport`: Leela Zero weights in `nets/` every `export_every` steps and at the end
   (`nets/final.txt.gz`, plus `nets/final-<ema|swa>.txt.gz` for the averaged copy).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -70,21 +72,32 @@ class AtomicCheckpointIO(TorchCheckpointIO):
 
 
 class MetricsCSV(pl.Callback):
-    """metrics.csv in the run directory; on resume, rows past the resumed step are dropped."""
+    """metrics.csv in the run directory, append-only. A fresh run starts the file (header only);
+    a resumed run keeps the whole rows up to the resumed step, in one atomic rewrite."""
 
     def __init__(self, path: Path, log_every: int):
         self.path, self.log_every = Path(path), max(1, log_every)
-        self.rows: list[dict[str, Any]] = []
         self._clock: tuple[float, int] | None = None
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         # (global_step is restored from a checkpoint by now, unlike in on_fit_start)
-        if self.path.exists() and trainer.global_step > 0:
-            with open(self.path, newline="") as handle:
-                self.rows = [
-                    r for r in csv.DictReader(handle) if int(r["step"]) <= trainer.global_step
-                ]
+        if trainer.is_global_zero:
+            kept = self._rows_up_to(trainer.global_step) if trainer.global_step > 0 else []
+            text = io.StringIO()
+            writer = csv.DictWriter(text, fieldnames=METRICS_COLUMNS, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(kept)
+            atomic_write_text(self.path, text.getvalue())
         self._clock = (time.perf_counter(), trainer.global_step)
+
+    def _rows_up_to(self, step: int) -> list[dict[str, str]]:
+        """The complete rows of an existing file up to `step` (a torn last line is dropped)."""
+        if not self.path.exists():
+            return []
+        lines = self.path.read_text().splitlines(keepends=True)
+        whole = [line for line in lines if line.endswith("\n")]
+        rows = csv.DictReader(whole)
+        return [r for r in rows if r.get("step", "").isdigit() and int(r["step"]) <= step]
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         step = trainer.global_step
@@ -104,7 +117,7 @@ class MetricsCSV(pl.Callback):
         for name in ("loss", "policy_loss", "value_mse", "l2", "accuracy", "lr", *EXTRA_TRAIN):
             if f"train/{name}" in metrics:
                 row[name] = f"{float(metrics[f'train/{name}']):.6g}"
-        self._write(row)
+        self._append(row)
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.sanity_checking or not trainer.is_global_zero:
@@ -114,15 +127,15 @@ class MetricsCSV(pl.Callback):
         for name in ("loss", "policy_loss", "value_mse", "accuracy"):
             if f"val/{name}" in metrics:
                 row[f"val_{name}"] = f"{float(metrics[f'val/{name}']):.6g}"
-        self._write(row)
+        self._append(row)
 
-    def _write(self, row: dict[str, Any]) -> None:
-        self.rows.append(row)
+    def _append(self, row: dict[str, Any]) -> None:
         text = io.StringIO()
-        writer = csv.DictWriter(text, fieldnames=METRICS_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(self.rows)
-        atomic_write_text(self.path, text.getvalue())
+        csv.DictWriter(text, fieldnames=METRICS_COLUMNS, lineterminator="\n").writerow(row)
+        with open(self.path, "a", newline="") as handle:
+            handle.write(text.getvalue())
+            handle.flush()
+            os.fsync(handle.fileno())
 
 
 class LZExport(pl.Callback):

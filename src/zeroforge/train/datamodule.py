@@ -5,7 +5,8 @@ Lightning sees a single epoch that `max_steps` ends, so DDP ranks whose shards d
 length never fall out of step at an epoch boundary. Every batch is tagged with its place in the
 stream (data epoch, index); the tag of the last batch consumed is saved in checkpoints, and a
 resumed run replays that data epoch from its start and skips the batches already trained on.
-Validation reads held-out files (`data.val`, or `data.val_fraction` of the training files).
+Validation reads held-out files (`data.val`, or `data.val_fraction` of the training files); with
+too few files for that (one file, say), the last `val_fraction` of every file's positions.
 """
 
 from __future__ import annotations
@@ -15,28 +16,41 @@ from typing import Any
 
 import lightning.pytorch as pl
 import torch
+from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader
 
 from zeroforge.data.dataset import ChunkDataset, expand_paths, split_files
+from zeroforge.data.files import whole_files_to_hold_out
 
 STREAM_KEY = "stream"  # batch entry holding (data epoch, index in epoch); removed before use
 
 
 class DataStream:
-    """Iterates a ChunkDataset's DataLoader epoch after epoch, forever, from `start`."""
+    """Iterates a ChunkDataset's DataLoader epoch after epoch, forever, from `start`. One
+    DataLoader with persistent workers serves every data epoch (no worker restart per epoch:
+    the dataset's epoch lives in shared memory)."""
 
     def __init__(self, dataset: ChunkDataset, workers: int, start: tuple[int, int] = (0, 0)):
         self.dataset, self.workers = dataset, workers
         self.start = start
+        self._loader: DataLoader | None = None
 
     def loader(self) -> DataLoader:
-        pin = torch.cuda.is_available()  # page-locked batches: asynchronous copies to the GPU
-        return DataLoader(self.dataset, batch_size=None, num_workers=self.workers, pin_memory=pin)
+        if self._loader is None:
+            pin = torch.cuda.is_available()  # page-locked batches: asynchronous copies to the GPU
+            self._loader = DataLoader(
+                self.dataset,
+                batch_size=None,
+                num_workers=self.workers,
+                pin_memory=pin,
+                persistent_workers=self.workers > 0,
+            )
+        return self._loader
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         epoch, skip = self.start
         while True:
-            self.dataset.set_epoch(epoch)
+            self.dataset.set_epoch(epoch)  # before iter(): workers read it as they start a pass
             count = 0
             for index, batch in enumerate(self.loader()):
                 count += 1
@@ -58,20 +72,31 @@ class ChunkDataModule(pl.LightningDataModule):
         self.cfg, self.seed = cfg, seed
         self.consumed: tuple[int, int] | None = None  # (data epoch, index) of the last batch
         self.resume_from = (0, 0)
+        self.val_share = 0.0  # > 0: validation is this last share of every training file
 
     def files(self) -> tuple[list[str], list[str]]:
         train, val, fraction = self.cfg["train"], self.cfg.get("val"), self.cfg["val_fraction"]
         if val:
             return expand_paths(_plain(train)), expand_paths(_plain(val))
-        if fraction > 0:
-            return split_files(_plain(train), float(fraction), self.seed)
-        return expand_paths(_plain(train)), []
+        if fraction <= 0:
+            return expand_paths(_plain(train)), []
+        files = expand_paths(_plain(train))
+        if whole_files_to_hold_out(len(files), float(fraction)):
+            return split_files(files, float(fraction), self.seed)
+        self.val_share = float(fraction)
+        rank_zero_info(
+            f"validation: the last {fraction:.0%} of the positions of each of the "
+            f"{len(files)} training file(s) (too few files to hold out whole ones)"
+        )
+        return files, files
 
     def setup(self, stage: str) -> None:
         self.train_files, self.val_files = self.files()
 
     def dataset(self, files: list[str], training: bool) -> ChunkDataset:
         cfg = self.cfg
+        cut = 1.0 - self.val_share
+        share = (0.0, 1.0) if not self.val_share else (0.0, cut) if training else (cut, 1.0)
         return ChunkDataset(
             files,
             batch_size=int(cfg["batch_size"]),
@@ -80,6 +105,7 @@ class ChunkDataModule(pl.LightningDataModule):
             symmetries=bool(cfg["symmetries"]) and training,
             seed=self.seed,
             drop_last=training,
+            position_range=share,
         )
 
     def train_dataloader(self) -> DataStream:
