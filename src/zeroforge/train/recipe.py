@@ -19,12 +19,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from zeroforge.atomic import atomic_write_text
 from zeroforge.train.averaging import WeightAveraging
-from zeroforge.train.callbacks import (
-    AtomicCheckpointIO,
-    LZExport,
-    MetricsCSV,
-    StepProgressBar,
-)
+from zeroforge.train.callbacks import AtomicCheckpointIO, LZExport, MetricsCSV
+from zeroforge.train.console import progress_callbacks, progress_mode, quiet_third_party
 from zeroforge.train.datamodule import ChunkDataModule
 from zeroforge.train.module import LZTrainModule
 
@@ -88,8 +84,7 @@ def build_callbacks(cfg: DictConfig, out_dir: Path) -> list[pl.Callback]:
     if cfg.averaging.kind != "none":
         callbacks.append(WeightAveraging(cfg.averaging, int(train.max_steps)))
     callbacks.append(LZExport(out_dir / "nets", int(train.export_every)))
-    if train.progress:
-        callbacks.append(StepProgressBar())
+    callbacks += progress_callbacks(progress_mode(train.progress), int(train.print_every))
     return callbacks
 
 
@@ -114,7 +109,7 @@ def build_trainer(
         check_val_every_n_epoch=None,
         limit_val_batches=int(cfg.data.val_batches) if val_every > 0 else 0,
         num_sanity_val_steps=0,
-        enable_progress_bar=bool(train.progress),
+        enable_progress_bar=progress_mode(train.progress) == "bar",
         enable_model_summary=False,
         use_distributed_sampler=False,  # the dataset shards files across ranks itself
         plugins=[AtomicCheckpointIO()],
@@ -128,6 +123,7 @@ def write_config(cfg: DictConfig, out_dir: Path) -> None:
 def run(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> Path | None:
     """Train as `cfg` says (plus any extra callbacks); returns the final LZ weights' path
     (None in the other processes of a multi-process run)."""
+    quiet_third_party()
     out_dir = Path(cfg.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if cfg.train.threads:
