@@ -16,8 +16,9 @@ def write_chunks(directory: Path, files: int, positions: int) -> Path:
 
 
 def train_args(chunks: Path, out_dir: Path, steps: int, *extra: str) -> list[str]:
-    """`zeroforge train` overrides for a fast, deterministic run on a 2x16 net."""
-    return [
+    """`zeroforge train` overrides for a fast, deterministic run on a 2x16 net; `extra` adds
+    overrides or replaces these defaults (Hydra refuses a key given twice)."""
+    defaults = [
         "network=2x16",
         f"data.train={chunks}",
         "data.batch_size=32",
@@ -32,5 +33,6 @@ def train_args(chunks: Path, out_dir: Path, steps: int, *extra: str) -> list[str
         "train.log_every=1",
         "train.val_every=0",
         f"out_dir={out_dir}",
-        *extra,
     ]
+    given = {arg.split("=", 1)[0] for arg in extra}
+    return [arg for arg in defaults if arg.split("=", 1)[0] not in given] + list(extra)

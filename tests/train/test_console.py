@@ -26,12 +26,10 @@ def test_progress_mode():
 
 def test_a_run_in_a_pipe_prints_lines_and_no_noise(tmp_path, capsys, caplog, recwarn):
     chunks = write_chunks(tmp_path / "chunks", files=1, positions=200)
-    args = [
-        a for a in train_args(chunks, tmp_path / "run", 4) if not a.startswith("train.progress")
-    ]
-    args += ["train.print_every=2", "data.val_fraction=0.1", "train.val_every=4"]
+    args = ["train.progress=auto", "train.print_every=2", "data.val_fraction=0.1"]
+    args += ["train.val_every=4", "data.val_batches=1", "train.export_every=0"]
     caplog.set_level(logging.INFO)
-    assert main([*args, "data.val_batches=1", "train.export_every=0"]) == 0
+    assert main(train_args(chunks, tmp_path / "run", 4, *args)) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("step 2/4  loss ") and "samples/s" in lines[0]
     assert lines[1].startswith("step 4/4  loss ")

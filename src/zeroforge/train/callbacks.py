@@ -78,6 +78,7 @@ class MetricsCSV(pl.Callback):
     def __init__(self, path: Path, log_every: int):
         self.path, self.log_every = Path(path), max(1, log_every)
         self._clock: tuple[float, int] | None = None
+        self._before_training: list[dict[str, Any]] = []  # a validation before training
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         # (global_step is restored from a checkpoint by now, unlike in on_fit_start)
@@ -87,6 +88,7 @@ class MetricsCSV(pl.Callback):
             writer = csv.DictWriter(text, fieldnames=METRICS_COLUMNS, lineterminator="\n")
             writer.writeheader()
             writer.writerows(kept)
+            writer.writerows(self._before_training)
             atomic_write_text(self.path, text.getvalue())
         self._clock = (time.perf_counter(), trainer.global_step)
 
@@ -120,14 +122,18 @@ class MetricsCSV(pl.Callback):
         self._append(row)
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if trainer.sanity_checking or not trainer.is_global_zero:
+        # (a run from init_from validates before training: the sanity check, kept as step 0)
+        if not trainer.is_global_zero or (trainer.sanity_checking and trainer.global_step > 0):
             return
         metrics = trainer.callback_metrics
         row = {"step": trainer.global_step, "epoch": data_epoch(trainer)}
         for name in ("loss", "policy_loss", "value_mse", "accuracy"):
             if f"val/{name}" in metrics:
                 row[f"val_{name}"] = f"{float(metrics[f'val/{name}']):.6g}"
-        self._append(row)
+        if trainer.sanity_checking:  # before on_train_start, which starts the file
+            self._before_training.append(row)
+        else:
+            self._append(row)
 
     def _append(self, row: dict[str, Any]) -> None:
         text = io.StringIO()

@@ -4,17 +4,53 @@
 positive constant plus Gaussian noise (nodchip's choice for NNUE: fewer dead units at the start).
 An LZ convolution has no bias of its own; the input layer's bias is its batch-norm beta, which
 the exporter folds into the engine's conv bias.
+
+`init_from=PATH` (top level of the config) starts from the weights of any net `load_any_net`
+reads (Leela Zero `.txt`/`.gz`, our checkpoints, Lightning's, `weights import`'s): weights and
+BN statistics only, the optimizer, schedule and step start fresh. The network's shape (blocks,
+filters, kind) is the file's; training options of the config (`bn_momentum`, `affine_gamma`)
+are kept.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import torch
 from torch import nn
 
+from zeroforge.nn.checkpoint import load_any_net
+
 INIT_KINDS = ("default", "input_bias")
+TRAINING_OPTIONS = ("bn_momentum", "affine_gamma")  # kept from the config under init_from
+
+
+def network_from_file(path: str, network: MutableMapping[str, Any]) -> tuple[nn.Module, str]:
+    """The net of `init_from=path`; `network` (the config's section) takes its shape in place.
+    Returns the net and a one-line note. Errors (ValueError) name the file."""
+    net = load_any_net(path)
+    wanted = net.config()
+    for key in TRAINING_OPTIONS:
+        if key in wanted and key in network:
+            wanted[key] = network[key]
+    before = f"{network.get('blocks')}x{network.get('filters')}"
+    shape = f"{wanted['blocks']}x{wanted['filters']}"
+    for key in [k for k in network if k not in wanted]:
+        del network[key]
+    network.update(wanted)
+    note = f"init_from {path}: a {shape} network (weights only: fresh optimizer, schedule, step)"
+    if before != shape:
+        note += f"; the config's {before} is replaced by the file's shape"
+    return net, note
+
+
+def load_weights(net: nn.Module, source: nn.Module, path: str) -> None:
+    """Copy `source`'s parameters and buffers into `net` (built from the same description)."""
+    try:
+        net.load_state_dict(source.state_dict())
+    except RuntimeError as error:
+        raise ValueError(f"init_from {path}: weights do not fit the network: {error}") from None
 
 
 def input_layer_bias(net: nn.Module) -> torch.Tensor:

@@ -15,13 +15,15 @@ import lightning.pytorch as pl
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import TensorBoardLogger
-from omegaconf import DictConfig, OmegaConf
+from lightning.pytorch.utilities import rank_zero_info
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from zeroforge.atomic import atomic_write_text
 from zeroforge.train.averaging import WeightAveraging
 from zeroforge.train.callbacks import AtomicCheckpointIO, LZExport, MetricsCSV
 from zeroforge.train.console import progress_callbacks, progress_mode, quiet_third_party
 from zeroforge.train.datamodule import ChunkDataModule
+from zeroforge.train.init import load_weights, network_from_file
 from zeroforge.train.module import LZTrainModule
 
 BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")  # /proc/cpuinfo flags of native bf16 arithmetic
@@ -93,6 +95,8 @@ def build_trainer(
 ) -> pl.Trainer:
     train = cfg.train
     val_every = int(train.val_every)
+    # A run from existing weights validates them first: the loss it starts from, at step 0.
+    val_first = bool(cfg.get("init_from")) and not cfg.resume and val_every > 0
     return pl.Trainer(
         default_root_dir=out_dir,
         max_steps=int(train.max_steps),
@@ -108,7 +112,7 @@ def build_trainer(
         val_check_interval=val_every if val_every > 0 else None,
         check_val_every_n_epoch=None,
         limit_val_batches=int(cfg.data.val_batches) if val_every > 0 else 0,
-        num_sanity_val_steps=0,
+        num_sanity_val_steps=int(cfg.data.val_batches) if val_first else 0,
         enable_progress_bar=progress_mode(train.progress) == "bar",
         enable_model_summary=False,
         use_distributed_sampler=False,  # the dataset shards files across ranks itself
@@ -132,9 +136,16 @@ def run(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> Path | 
     channels_last = resolve_channels_last(cfg.train.channels_last, precision, cfg.train.accelerator)
     OmegaConf.update(cfg, "train.precision", precision)
     OmegaConf.update(cfg, "train.channels_last", channels_last)
+    initial = None
+    if cfg.get("init_from"):
+        with open_dict(cfg):
+            initial, note = network_from_file(str(cfg.init_from), cfg.network)
+        rank_zero_info(note)
     write_config(cfg, out_dir)
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
     module = LZTrainModule(module_config(cfg, channels_last))
+    if initial is not None:
+        load_weights(module.net, initial, str(cfg.init_from))
     data = ChunkDataModule(cfg.data, int(cfg.seed))
     trainer = build_trainer(cfg, out_dir, precision, extra_callbacks)
     trainer.fit(module, datamodule=data, ckpt_path=os.fspath(cfg.resume) if cfg.resume else None)
