@@ -202,6 +202,10 @@ MALFORMED = {
         lambda L: L[:5] + [L[5].replace(" ", " x1.5 ", 1)] + L[6:],
         r"line 6 \(tower.0.conv1.conv_w .*\): value 2 is not a number: 'x1.5'",
     ),
+    "not a number in place of one": (
+        lambda L: L[:2] + [L[2].split(" ", 1)[0] + " abc " + L[2].split(" ", 2)[2]] + L[3:],
+        r"line 3 \(input.conv_b \[8\]\): value 2 is not a number: 'abc'",
+    ),
     "nan": (
         lambda L: L[:2] + ["nan " + L[2].split(" ", 1)[1]] + L[3:],
         r"line 3 \(input.conv_b \[8\]\): value 1 is nan \(not finite\)",

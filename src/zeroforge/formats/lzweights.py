@@ -249,8 +249,11 @@ def _parse_rows(path: Path, data: bytes, spans, layout: list[RowSpec]) -> list[n
             _parse_line(path, index + 2, data[start:end], spec)  # raises if the count is wrong
     if single_spaced:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # fromstring warns (and stops) at a bad token
-            flat = np.fromstring(data, dtype=np.float64, sep=" ")[1:]  # [0]: the version
+            warnings.simplefilter("ignore")  # older NumPy warns (and stops) at a bad token
+            try:
+                flat = np.fromstring(data, dtype=np.float64, sep=" ")[1:]  # [0]: the version
+            except ValueError:  # NumPy 2.x raises at a bad token: the exact parse names it
+                flat = np.empty(0)
         sizes = [spec.size for spec in layout]
         if flat.size == sum(sizes):
             rows = np.split(flat, np.cumsum(sizes)[:-1])
