@@ -41,7 +41,8 @@ def test_inspect_bad_record_exits_1_unless_skip_bad(tmp_path, capsys):
     bad = tmp_path / "bad.0.gz"
     bad.write_bytes(gzip.compress(b"\n".join(lines)))
     code, out, err = _run(capsys, bad)
-    assert code == 1 and f"{bad}: record 1 (line 36): side to move" in out
+    assert code == 1 and "bad records     1" in out  # the report on stdout, the cause on stderr
+    assert f"error: {bad}: record 1 (line 36): side to move" in err and "record 1" not in out
     assert "--skip-bad" in err
     code, out, _ = _run(capsys, bad, "--skip-bad", "--json")
     report = json.loads(out)
@@ -68,7 +69,7 @@ def test_console_script_without_traceback(tmp_path):
         timeout=60,
     )
     assert run.returncode == 1 and "Traceback" not in run.stderr + run.stdout
-    assert "junk.gz: record 0 (line 1)" in run.stdout
+    assert "junk.gz: record 0 (line 1)" in run.stderr
     usage = subprocess.run(
         [sys.executable, "-m", "zeroforge.cli", "data"], capture_output=True, text=True, timeout=60
     )

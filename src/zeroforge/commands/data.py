@@ -122,8 +122,6 @@ def _print_text(report: dict) -> None:
         lines.append(("with q", f"{report['with_q']:,}"))
     for name, value in lines:
         print(f"{name:<16}{value}")
-    for message in report["errors"]:
-        print(f"error: {message}")
 
 
 def _print_chess(report: dict) -> None:
@@ -172,8 +170,6 @@ def _print_chess(report: dict) -> None:
         )
     for name, value in lines:
         print(f"{name:<16}{value}")
-    for message in report["errors"]:
-        print(f"error: {message}")
 
 
 def inspect(argv: list[str]) -> int:
@@ -209,6 +205,9 @@ def inspect(argv: list[str]) -> int:
             if len(reports) > 1:
                 print(f"-- {titles[kind]} --")
             (_print_text if kind == "go" else _print_chess)(report)
+    for report in reports.values():  # the report to stdout, what went wrong to stderr
+        for message in report["errors"]:
+            print(f"zeroforge data inspect: error: {message}", file=sys.stderr)
     damaged = any(r["bad_records"] or r["unreadable_files"] for r in reports.values())
     if damaged and not args.skip_bad:
         print("zeroforge data inspect: bad data (use --skip-bad to accept it)", file=sys.stderr)
