@@ -22,4 +22,4 @@ lint: install
 	.venv/bin/ruff format --check src tests benchmarks
 
 bench: install
-	.venv/bin/zeroforge bench
+	.venv/bin/zeroforge bench --doc

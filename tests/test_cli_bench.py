@@ -43,6 +43,14 @@ def test_bench_chunks_quick_json(tmp_path, capsys):
     assert "<!-- bench:chunks -->" in text and "zeroforge bench --only chunks" in text
 
 
+def test_bench_writes_no_doc_without_doc(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # where docs/PERFORMANCE.md would land
+    assert main(["bench", "--quick", "--only", "chunks"]) == 0
+    out, err = capsys.readouterr()
+    assert "zeroforge bench --only chunks" in out and "wrote" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.engine
 def test_bench_gnugo_quick(tmp_path, capsys):
     doc = tmp_path / "perf.md"

@@ -13,7 +13,7 @@ import sys
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("zeroforge.commands.data", "inspect or pack training data"),
-    "bench": ("zeroforge.commands.bench", "measure throughput (writes docs/PERFORMANCE.md)"),
+    "bench": ("zeroforge.commands.bench", "measure throughput (--doc: update docs/PERFORMANCE.md)"),
     "weights": ("zeroforge.commands.weights", "check, export or import Leela Zero weights"),
     "evaluate": ("zeroforge.commands.evaluate", "raw network output for one position"),
     "train": ("zeroforge.commands.train", "train a network (Hydra overrides)"),

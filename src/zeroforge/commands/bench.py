@@ -1,5 +1,7 @@
-"""`zeroforge bench [--quick] [--json] [--only AREA] [--doc PATH]`: run the benchmark areas
-(`zeroforge.bench.AREAS`) and rewrite their sections of docs/PERFORMANCE.md.
+"""`zeroforge bench [--quick] [--json] [--only AREA] [--doc [PATH]]`: run the benchmark areas
+(`zeroforge.bench.AREAS`) and print their figures; with `--doc`, also rewrite their sections of
+docs/PERFORMANCE.md (or PATH). Without it nothing is written: a user measuring their own machine
+keeps a clean tree.
 
 Each area's section lives between `<!-- bench:AREA -->` and `<!-- /bench:AREA -->`, so running
 one area keeps the others. Every section starts with when and where it was measured, since
@@ -29,9 +31,9 @@ Written by `zeroforge bench` (code in `src/zeroforge/bench/`, one module per are
 figure sits beside a reference measured in the same run, and the ratio is what to compare
 across machines: other processes on a small machine swing absolute numbers by 2x.
 
-Reproduce everything: `.venv/bin/zeroforge bench` (a few minutes; `--quick` for a smoke run,
-`--only AREA` for one section, `--json` for the flat figures). Each section names the
-machine it was measured on.
+Reproduce everything: `.venv/bin/zeroforge bench --doc` (a few minutes; without `--doc` the
+figures are only printed; `--quick` for a smoke run, `--only AREA` for one section, `--json`
+for the flat figures). Each section names the machine it was measured on.
 """
 
 
@@ -93,10 +95,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--doc",
         type=Path,
-        default=DEFAULT_DOC,
-        help=f"performance notes to update (default {DEFAULT_DOC})",
+        nargs="?",
+        const=DEFAULT_DOC,
+        metavar="PATH",
+        help=f"also rewrite these areas' sections of the performance notes ({DEFAULT_DOC})",
     )
-    parser.add_argument("--no-doc", action="store_true", help="do not write the notes")
     args = parser.parse_args(argv)
     figures: dict[str, float] = {}
     sections: dict[str, str] = {}
@@ -109,7 +112,7 @@ def main(argv: list[str]) -> int:
         sections[area] = section(area, result, args.quick)
         if not args.json:
             print(result.markdown.strip() + "\n")
-    if not args.no_doc:
+    if args.doc is not None:
         update_doc(args.doc, sections)
         if not args.json:
             print(f"wrote {args.doc}", file=sys.stderr)
