@@ -5,10 +5,7 @@ from __future__ import annotations
 import chess
 import pytest
 
-from zeroforge.analysis.nnue_eval import evaluate, evaluate_float, layer_stack_bucket
-from zeroforge.formats.nnue import read_nnue
-
-from .stockfish_net import (
+from zeroforge.analysis.nnue_check import (
     eval_traces,
     our_cells,
     our_nnue_value,
@@ -17,6 +14,8 @@ from .stockfish_net import (
     trace_bucket,
     trace_cells,
 )
+from zeroforge.analysis.nnue_eval import evaluate, evaluate_float, layer_stack_bucket
+from zeroforge.formats.nnue import read_nnue
 
 pytestmark = pytest.mark.engine
 
@@ -35,7 +34,7 @@ FIXED_FENS = [
 @pytest.fixture(scope="module")
 def engine_traces(sf15_net_path):
     fens = FIXED_FENS + random_positions(16)
-    return read_nnue(sf15_net_path), list(zip(fens, eval_traces(fens), strict=True))
+    return read_nnue(sf15_net_path), list(zip(fens, eval_traces(fens, None), strict=True))
 
 
 def test_positions_cover_buckets_and_sides():

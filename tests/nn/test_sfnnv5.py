@@ -7,7 +7,7 @@ import chess
 import pytest
 import torch
 
-from tests.analysis.stockfish_net import random_positions
+from zeroforge.analysis.nnue_check import random_positions
 from zeroforge.analysis.nnue_eval import evaluate, evaluate_float
 from zeroforge.formats.nnue import SFNNV5, nnue_bytes, random_net, write_nnue
 from zeroforge.formats.nnue_export import dequantise, quantise

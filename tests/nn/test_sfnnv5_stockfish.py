@@ -8,20 +8,11 @@ import chess
 import pytest
 import torch
 
-from tests.analysis.stockfish_net import (
-    eval_traces,
-    export_stockfish_net,
-    our_cells,
-    our_nnue_value,
-    printed_nnue_value,
-    random_positions,
-    trace_bucket,
-    trace_cells,
-)
-from zeroforge.analysis.nnue_eval import evaluate
+from tests.analysis.stockfish_net import export_stockfish_net
+from zeroforge.analysis.nnue_check import check_net, float_gap, random_positions
 from zeroforge.formats.nnue import nnue_bytes, read_nnue
 from zeroforge.formats.nnue_export import export_nnue, import_nnue, quantise
-from zeroforge.nn.sfnnv5 import NNUE2SCORE, NUM_FEATURES, SFNNv5
+from zeroforge.nn.sfnnv5 import NUM_FEATURES, SFNNv5
 from zeroforge.play.engines import have_engine
 
 from .chess_batches import board_batch
@@ -54,7 +45,7 @@ def trained_like_net(seed: int) -> SFNNv5:
     return net.eval()
 
 
-def test_stockfish_net_import_export_is_byte_identical(sf15_path, tmp_path):
+def test_stockfish_net_import_export_is_byte_identical(sf15_path):
     net = import_nnue(sf15_path)
     assert nnue_bytes(quantise(net)) == sf15_path.read_bytes()
     # and it trains: the float net is an ordinary module with gradients
@@ -70,18 +61,27 @@ def test_stockfish_eval_equals_ours_on_an_exported_net(lowercase_tmp):
     path = lowercase_tmp / "zf.nnue"
     export_nnue(net, path)
     fens = random_positions(POSITIONS, seed=21)
-    boards = [chess.Board(fen) for fen in fens]
-    assert {b.turn for b in boards} == {chess.WHITE, chess.BLACK}
-    assert len({(b.turn, len(b.piece_map()) // 4) for b in boards}) >= 12
-    exported = read_nnue(path)
-    for board, block in zip(boards, eval_traces(fens, evalfile=path), strict=True):
-        ours = evaluate(exported, board)
-        assert our_cells(ours) == trace_cells(block), board.fen()
-        assert ours.bucket == trace_bucket(block)
-        assert our_nnue_value(ours, board) == printed_nnue_value(block), board.fen()
+    report = check_net(path, fens)
+    assert report.ok, report.mismatches
+    assert report.positions == POSITIONS and 0 < report.white_to_move < POSITIONS
+    assert len(report.buckets) >= 6
     # the float net stays near its quantised self (random weights round worse than trained
     # ones: each FT weight here is ~9 integer steps, so a few percent)
-    with torch.no_grad():
-        floats = net(*board_batch(boards)).double() * NNUE2SCORE
-    ints = torch.tensor([evaluate(exported, b).value for b in boards], dtype=torch.float64)
-    assert (floats - ints).abs().mean() < 10 + 0.04 * ints.abs().mean()
+    gap = float_gap(net, path, fens)
+    assert gap["mean_abs"] < 10 + 0.04 * gap["mean_abs_eval"]
+
+
+def test_the_check_sees_a_one_unit_difference(lowercase_tmp):
+    """The check can fail: our pass of a copy whose output biases moved by one internal unit
+    (x 16 in the file's units) disagrees with Stockfish's pass of the file."""
+    if not have_engine("stockfish"):
+        pytest.skip("stockfish 15.1 is not installed")
+    path = lowercase_tmp / "zf.nnue"
+    exported = export_nnue(trained_like_net(seed=12), path)
+    shifted = read_nnue(path)
+    for stack in shifted.stacks:
+        stack[2].biases = stack[2].biases + 16 * 4  # 4 internal units: over one printed step
+    fens = random_positions(20, seed=2)
+    assert check_net(path, fens, ours=exported).ok
+    report = check_net(path, fens, ours=shifted)
+    assert report.equal < report.positions and report.mismatches

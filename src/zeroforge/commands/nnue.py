@@ -2,6 +2,8 @@
 
     zeroforge nnue convert IN... OUT [--skip-bad] [--json]
     zeroforge nnue gensfen OUT (--games N | --positions N) (--depth D | --nodes N) ...
+    zeroforge nnue export NET OUT.nnue [--check]     (commands/nnue_net.py)
+    zeroforge nnue check NET.nnue [--positions N | --data FILE]
 
 `convert` streams the records of every IN (.binpack, .bin or .plain, by extension; files,
 directories or globs, in sorted order) into OUT (format by its extension), validating each
@@ -114,9 +116,26 @@ def gensfen(argv: list[str]) -> int:
     return gensfen_main(argv)
 
 
+def export(argv: list[str]) -> int:
+    from zeroforge.commands.nnue_net import export as export_main
+
+    return export_main(argv)
+
+
+def check(argv: list[str]) -> int:
+    from zeroforge.commands.nnue_net import check as check_main
+
+    return check_main(argv)
+
+
 SUBCOMMANDS = {
     "convert": (convert, "convert Stockfish training data (.binpack, .bin, .plain)"),
     "gensfen": (gensfen, "training data from Stockfish self-play (zeroforge.play.gensfen)"),
+    "export": (export, "quantise an SFNNv5 checkpoint to the .nnue Stockfish 15.1 loads"),
+    "check": (
+        check,
+        "Stockfish 15.1's eval of a .nnue file against zeroforge's, position by position",
+    ),
 }
 
 

@@ -136,8 +136,10 @@ class SFNNv5(nn.Module):
         """Active features of the side to move [B, K] and of the other side [B, K], layer stack
         [B] -> score [B] in units of 600 internal units, side to move's view."""
         bucket = bucket.long()
-        units_us, psqt_us = self.input(stm)
-        units_them, psqt_them = self.input(nstm)
+        # both perspectives in one sparse sum: one gradient buffer for the shared weights
+        units, psqt = self.input(torch.cat([stm, nstm]))
+        units_us, units_them = units.chunk(2)
+        psqt_us, psqt_them = psqt.chunk(2)
         x = torch.cat([pairwise(units_us), pairwise(units_them)], dim=1)
         out0 = _pick(self.fc0(x), bucket, FC0_OUT)
         head, skip = out0[:, : FC0_OUT - 1], out0[:, FC0_OUT - 1]

@@ -1,0 +1,186 @@
+"""Does Stockfish 15.1 compute what we compute? Its `eval` trace against our integer forward pass.
+
+`eval` (with `setoption name EvalFile value PATH`) prints, per position, a table of the 8 layer
+stacks (PSQT and positional terms, in pawns with two decimals: internal units / 361) with the
+stack in use marked, and the `NNUE evaluation` line (white's view). `check_net` runs one engine
+over many positions and compares all 16 cells and the line with `analysis.nnue_eval.evaluate` of
+the same file: any difference in the file's layout, hashes, scales or padding shows at once.
+The printed resolution (3.61 internal units) is Stockfish's, so "equal" means every printed
+digit equal. `float_gap` measures what quantisation costs: the float net against the integers.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import chess
+
+from zeroforge.analysis.nnue_eval import NORMALIZE_TO_PAWN_VALUE, Evaluation, evaluate
+from zeroforge.formats.nnue import NnueNet, read_nnue
+
+ROW = re.compile(r"^\|\s+(\d)\s+\|\s+([+\- ]\s*[\d.]+)\s+\|\s+([+\- ]\s*[\d.]+)\s+\|", re.M)
+NNUE_LINE = re.compile(r"^NNUE evaluation\s+(\S+) \(white side\)", re.M)
+TABLE_TITLE = "NNUE network contributions"
+
+
+def random_positions(count: int, seed: int = 9) -> list[str]:
+    """FENs from seeded random games (captures preferred, so every piece count shows up): both
+    sides to move, never in check, never over."""
+    rng = random.Random(seed)
+    fens: list[str] = []
+    while len(fens) < count:
+        board = chess.Board()
+        for _ in range(rng.randrange(10, 160)):
+            moves = list(board.legal_moves)
+            if not moves:
+                break
+            captures = [m for m in moves if board.is_capture(m)]
+            board.push(rng.choice(captures if captures and rng.random() < 0.7 else moves))
+        if not board.is_game_over() and not board.is_check():
+            fens.append(board.fen())
+    return fens
+
+
+def eval_traces(
+    fens: list[str], evalfile: str | os.PathLike | None, stockfish: str | None = None
+) -> list[str]:
+    """Stockfish's `eval` output from its bucket table on, one block per position; with
+    `evalfile` (an absolute path without spaces) it evaluates with that net."""
+    from zeroforge.play.engines import engine_path
+
+    commands = []
+    if evalfile is not None:
+        evalfile = Path(evalfile).resolve()
+        if " " in str(evalfile):
+            raise ValueError(f"{evalfile}: Stockfish reads option values up to a space")
+        commands.append(f"setoption name EvalFile value {evalfile}")
+    for fen in fens:
+        commands += [f"position fen {fen}", "eval"]
+    text = "\n".join([*commands, "quit"]) + "\n"
+    argv = [stockfish or engine_path("stockfish")]
+    out = subprocess.run(
+        argv, input=text, capture_output=True, text=True, timeout=60 + len(fens), check=True
+    ).stdout
+    if evalfile is not None and f"NNUE evaluation using {evalfile} enabled" not in out:
+        raise RuntimeError(f"stockfish did not load {evalfile}; it said:\n{out[-2000:]}")
+    blocks = out.split(TABLE_TITLE)[1:]
+    if len(blocks) != len(fens):
+        raise RuntimeError(f"{len(blocks)} eval traces for {len(fens)} positions:\n{out[-2000:]}")
+    return blocks
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def cell(value: int) -> str:
+    """Stockfish's format_cp_aligned_dot: sign, then |v| in pawns as %6.2f."""
+    sign = "-" if value < 0 else "+" if value > 0 else " "
+    return f"{sign}{abs(value) / NORMALIZE_TO_PAWN_VALUE:6.2f}"
+
+
+def trace_cells(block: str) -> list[tuple[str, str]]:
+    """(PSQT, positional) of the 8 buckets as Stockfish printed them, blanks squeezed."""
+    rows = ROW.findall(block)
+    if len(rows) != 8:
+        raise RuntimeError(f"not a bucket table of 8 rows:\n{block[:1500]}")
+    return [(_squeeze(p), _squeeze(q)) for _, p, q in rows]
+
+
+def our_cells(evaluation: Evaluation) -> list[tuple[str, str]]:
+    pairs = zip(evaluation.psqt, evaluation.positional, strict=True)
+    return [(_squeeze(cell(p)), _squeeze(cell(q))) for p, q in pairs]
+
+
+def trace_bucket(block: str) -> int:
+    """The bucket Stockfish marked `<-- this bucket is used`."""
+    line = next(x for x in block.splitlines() if "this bucket is used" in x)
+    return int(ROW.match(line).group(1))
+
+
+def printed_nnue_value(block: str) -> str:
+    return NNUE_LINE.search(block).group(1)
+
+
+def our_nnue_value(evaluation: Evaluation, board: chess.Board) -> str:
+    white = evaluation.value if board.turn == chess.WHITE else -evaluation.value
+    return f"{white / NORMALIZE_TO_PAWN_VALUE:+.2f}"
+
+
+@dataclass
+class CheckReport:
+    positions: int = 0
+    equal: int = 0
+    white_to_move: int = 0
+    buckets: set[int] = field(default_factory=set)
+    mismatches: list[str] = field(default_factory=list)  # the first few, described
+
+    @property
+    def ok(self) -> bool:
+        return self.positions > 0 and self.equal == self.positions
+
+
+def check_net(
+    path: str | os.PathLike,
+    fens: list[str],
+    stockfish: str | None = None,
+    keep: int = 5,
+    ours: NnueNet | None = None,
+) -> CheckReport:
+    """Stockfish's `eval` of the net at `path` against our pass of it (or of `ours`) on every
+    FEN."""
+    net = ours if ours is not None else read_nnue(path)
+    report = CheckReport()
+    for fen, block in zip(fens, eval_traces(fens, path, stockfish), strict=True):
+        board = chess.Board(fen)
+        ours = evaluate(net, board)
+        report.positions += 1
+        report.white_to_move += board.turn == chess.WHITE
+        report.buckets.add(ours.bucket)
+        same = (
+            our_cells(ours) == trace_cells(block)
+            and ours.bucket == trace_bucket(block)
+            and our_nnue_value(ours, board) == printed_nnue_value(block)
+        )
+        report.equal += same
+        if not same and len(report.mismatches) < keep:
+            report.mismatches.append(
+                f"{fen}: stockfish {trace_cells(block)} bucket {trace_bucket(block)}, "
+                f"ours {our_cells(ours)} bucket {ours.bucket}"
+            )
+    return report
+
+
+def float_gap(float_net, path: str | os.PathLike, fens: list[str]) -> dict[str, float]:
+    """|float net - integer pass of its export at `path`| over the FENs, internal units."""
+    import torch
+
+    from zeroforge.chess.features import MAX_ACTIVE, halfka_features, layer_stack_bucket
+    from zeroforge.nn.sfnnv5 import NNUE2SCORE
+
+    boards = [chess.Board(fen) for fen in fens]
+    net = read_nnue(path)
+    ints = torch.tensor([evaluate(net, b).value for b in boards], dtype=torch.float64)
+    sides = []
+    for turn_first in (True, False):
+        rows = torch.full((len(boards), MAX_ACTIVE), -1, dtype=torch.long)
+        for i, board in enumerate(boards):
+            side = board.turn if turn_first else not board.turn
+            features = torch.from_numpy(halfka_features(board, side))
+            rows[i, : len(features)] = features
+        sides.append(rows)
+    bucket = torch.tensor([layer_stack_bucket(b) for b in boards])
+    with torch.no_grad():
+        floats = float_net.eval()(*sides, bucket).double() * NNUE2SCORE
+    gap = (floats - ints).abs()
+    return {
+        "mean_abs": float(gap.mean()),
+        "max_abs": float(gap.max()),
+        "mean_abs_eval": float(ints.abs().mean()),
+        "relative": float(gap.mean() / ints.abs().mean().clamp(min=1)),
+    }
