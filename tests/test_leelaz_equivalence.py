@@ -8,6 +8,7 @@ import re
 import shutil
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from zeroforge.formats.lzweights import (
     write_weights,
 )
 from zeroforge.go.geometry import NUM_POINTS
+from zeroforge.nn.heads import HEADS
 from zeroforge.nn.lznet import LZNet, randomize_bn_stats
 from zeroforge.play.engines import engine_path, have_engine
 from zeroforge.play.gtp import GTPEngine
@@ -43,10 +45,11 @@ POSITIONS = {
 HEATMAP = re.compile(r"((?:(?: *\d+ ){19}\n){19})pass: (\d+)\nwinrate: ([0-9.]+)\n")
 
 
-def trained_net() -> LZNet:
-    """A 2x16 net after a few SGD steps in train mode: BN statistics from real batches."""
+def trained_net(head: str = "lz") -> LZNet:
+    """A 2x16 net after a few SGD steps in train mode: BN statistics from real batches; the
+    head trained as `head` (nn/heads.py), exported as the matrices it computes with."""
     torch.manual_seed(5)
-    net = LZNet(2, 16, bn_momentum=0.3)
+    net = LZNet(2, 16, bn_momentum=0.3, head=head, head_residual_l2=1e-4)
     opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
     for _ in range(6):
         planes = (torch.rand(8, 18, 19, 19) < 0.2).float()
@@ -65,6 +68,7 @@ NETS = {
     "2x16 random, affine gamma": lambda: randomize_bn_stats(LZNet(2, 16, affine_gamma=True), 12),
     "3x32 random": lambda: randomize_bn_stats(LZNet(3, 32), seed=13),
     "2x16 trained 6 steps": trained_net,
+    **{f"2x16 trained 6 steps, head {h}": partial(trained_net, h) for h in HEADS if h != "lz"},
 }
 
 

@@ -23,10 +23,12 @@ def random_planes(n: int, seed: int = 0) -> torch.Tensor:
     return planes
 
 
-def perturbed_net(blocks: int = 3, filters: int = 16, activation: str = "relu") -> NFNet:
+def perturbed_net(
+    blocks: int = 3, filters: int = 16, activation: str = "relu", head: str = "lz"
+) -> NFNet:
     """An NF net away from its init: non-zero skip gains, gains and biases off 1 and 0."""
     torch.manual_seed(1)
-    net = NFNet(blocks, filters, activation=activation)
+    net = NFNet(blocks, filters, activation=activation, head=head)
     with torch.no_grad():
         for i, block in enumerate(net.tower):
             block.skip_gain.fill_(0.5 + 0.3 * i)
@@ -166,14 +168,21 @@ def test_export_roundtrip_equals_nf_forward(tmp_path):
 
 
 @pytest.mark.engine
-def test_leelaz_computes_the_nf_nets_numbers(lowercase_tmp):
-    # The network issue's heatmap equivalence check, unchanged, on an exported NF net.
+@pytest.mark.parametrize("head", ["lz", "conv_residual"])
+def test_leelaz_computes_the_nf_nets_numbers(lowercase_tmp, head):
+    # The network issue's heatmap equivalence check, unchanged, on an exported NF net, with
+    # the plain head and with a structured one (nn/heads.py: the same head code as LZNet's).
     from tests.test_leelaz_equivalence import POSITIONS, assert_same, leelaz_heatmaps, our_heatmap
     from zeroforge.formats.lzweights import export_net, load_net
 
-    net = perturbed_net(blocks=3, filters=16).eval()
+    net = perturbed_net(blocks=3, filters=16, head=head).eval()
     with torch.no_grad():  # a peaked policy and a decisive value make the check sharp
-        net.policy_fc.weight.mul_(12)  # max 1.2-9 %, ~25 distinct per-mille values
+        if head == "lz":
+            net.policy_fc.weight.mul_(12)  # max 1.2-9 %, ~25 distinct per-mille values
+        else:
+            net.policy_fc.point_weight.mul_(6)
+            net.policy_fc.residual.normal_(0.0, 0.3)
+            net.value_fc1.residual.normal_(0.0, 0.3)
         net.value_fc2.weight.mul_(4)
         net.value_conv.bias.add_(0.5)
     weights = lowercase_tmp / "nf.txt"

@@ -16,11 +16,14 @@ Our checkpoint convention (Lightning's own keys plus one of ours):
                                    weights_only loading refuses the file)
     checkpoint["zeroforge"]        {"network": {"kind": "lz", "norm": "bn", "blocks": 6,
                                                 "filters": 64, "bn_momentum": 0.01,
-                                                "affine_gamma": False}}
+                                                "affine_gamma": False,
+                                                "head": "conv_residual",
+                                                "head_residual_l2": 0.001}}
                                    i.e. what `build_network` needs: `LZNet.config()` /
                                    `NFNet.config()` (kind "nf": blocks, filters, activation,
                                    alpha) / `SFNNv5.config()` (kind "sfnnv5": factorized,
-                                   description) / conf/network/*.yaml
+                                   description) / conf/network/*.yaml; an LZ/NF net without
+                                   `head` has plain FC layers ("lz", nn/heads.py)
 
 `save_checkpoint(model, path)` writes that format (atomically) for `zeroforge weights import`.
 """
@@ -55,6 +58,8 @@ def build_network(cfg: Mapping[str, Any]) -> nn.Module:
         from zeroforge.nn.sfnnv5 import SFNNv5
 
         return SFNNv5(bool(cfg.get("factorized", False)), str(cfg.get("description", "")))
+    # checkpoints from before nn/heads.py have no `head`: they hold plain FC layers
+    head = {k: cfg[k] for k in ("head", "head_residual_l2") if k in cfg}
     if kind == "lz" and cfg.get("norm", "bn") == "bn":
         from zeroforge.nn.lznet import LZNet
 
@@ -63,12 +68,13 @@ def build_network(cfg: Mapping[str, Any]) -> nn.Module:
             int(cfg["filters"]),
             bn_momentum=float(cfg.get("bn_momentum", 0.01)),
             affine_gamma=bool(cfg.get("affine_gamma", False)),
+            **head,
         )
     if kind == "nf" or cfg.get("norm") == "nf":  # conf/network: kind lz, norm nf
         from zeroforge.nn.nfnet import NFNet
 
         options = {k: cfg[k] for k in ("activation", "alpha") if k in cfg}
-        return NFNet(int(cfg["blocks"]), int(cfg["filters"]), **options)
+        return NFNet(int(cfg["blocks"]), int(cfg["filters"]), **options, **head)
     raise ValueError(
         f"network: kind={kind!r} norm={cfg.get('norm', 'bn')!r} is not a known network"
     )

@@ -2,7 +2,9 @@
 
 Input [B,18,19,19] -> 3x3 conv -> `blocks` residual blocks of `filters` channels -> two heads:
 policy (1x1 conv to 2, BN, ReLU, FC 722 -> 362 logits, pass last) and value (1x1 conv to 1,
-BN, ReLU, FC 361 -> 256, ReLU, FC 256 -> 1, tanh) in (-1, 1) for the side to move.
+BN, ReLU, FC 361 -> 256, ReLU, FC 256 -> 1, tanh) in (-1, 1) for the side to move. How the
+two head FC layers are trained (`head`: plain, or a convolution-like parametrisation that folds
+into the same matrices) is nn/heads.py; a bare `LZNet` has the plain ones, the configs choose.
 
 Batch norm is Leela Zero's: eps 1e-5, a learned beta, gamma fixed at 1 unless `affine_gamma`
 (then folded into the conv weights at export). Convolutions carry no bias of their own: the
@@ -17,8 +19,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from zeroforge.go.geometry import NUM_MOVES, NUM_POINTS
 from zeroforge.go.planes import INPUT_PLANES
+from zeroforge.nn import heads
 
 BN_EPS = 1e-5  # Leela Zero's batch-norm epsilon (Network.cpp)
 VALUE_HIDDEN = 256
@@ -68,19 +70,26 @@ class ResidualBlock(nn.Module):
 
 class LZNet(nn.Module):
     def __init__(
-        self, blocks: int, filters: int, bn_momentum: float = 0.01, affine_gamma: bool = False
+        self,
+        blocks: int,
+        filters: int,
+        bn_momentum: float = 0.01,
+        affine_gamma: bool = False,
+        head: str = "lz",
+        head_residual_l2: float = heads.DEFAULT_RESIDUAL_L2,
     ):
         super().__init__()
         self.blocks, self.filters = blocks, filters
         self.bn_momentum, self.affine_gamma = bn_momentum, affine_gamma
+        self.head, self.head_residual_l2 = head, head_residual_l2
         self.input = ConvBN(INPUT_PLANES, filters, 3, bn_momentum, affine_gamma)
         self.tower = nn.Sequential(
             *[ResidualBlock(filters, bn_momentum, affine_gamma) for _ in range(blocks)]
         )
         self.policy_conv = ConvBN(filters, POLICY_CHANNELS, 1, bn_momentum, affine_gamma)
-        self.policy_fc = nn.Linear(POLICY_CHANNELS * NUM_POINTS, NUM_MOVES)
+        self.policy_fc = heads.policy_fc(head, POLICY_CHANNELS, head_residual_l2)
         self.value_conv = ConvBN(filters, VALUE_CHANNELS, 1, bn_momentum, affine_gamma)
-        self.value_fc1 = nn.Linear(VALUE_CHANNELS * NUM_POINTS, VALUE_HIDDEN)
+        self.value_fc1 = heads.value_fc1(head, VALUE_HIDDEN, head_residual_l2)
         self.value_fc2 = nn.Linear(VALUE_HIDDEN, 1)
 
     def config(self) -> dict:
@@ -92,6 +101,8 @@ class LZNet(nn.Module):
             "filters": self.filters,
             "bn_momentum": self.bn_momentum,
             "affine_gamma": self.affine_gamma,
+            "head": self.head,
+            "head_residual_l2": self.head_residual_l2,
         }
 
     def forward(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

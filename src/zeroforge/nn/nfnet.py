@@ -65,8 +65,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from zeroforge.go.geometry import NUM_MOVES, NUM_POINTS
 from zeroforge.go.planes import INPUT_PLANES
+from zeroforge.nn import heads
 from zeroforge.nn.lznet import BN_EPS, POLICY_CHANNELS, VALUE_CHANNELS, VALUE_HIDDEN
 
 WS_EPS = 1e-6  # added to the per-weight variance of each output unit before the rsqrt
@@ -143,21 +143,28 @@ class NFNet(nn.Module):
     """Normalizer-free Leela Zero tower; `lz_tensors` gives the equivalent LZ weights."""
 
     def __init__(
-        self, blocks: int, filters: int, activation: str = "relu", alpha: float = DEFAULT_ALPHA
+        self,
+        blocks: int,
+        filters: int,
+        activation: str = "relu",
+        alpha: float = DEFAULT_ALPHA,
+        head: str = "lz",
+        head_residual_l2: float = heads.DEFAULT_RESIDUAL_L2,
     ):
         super().__init__()
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
         self.blocks, self.filters, self.activation, self.alpha = blocks, filters, activation, alpha
+        self.head, self.head_residual_l2 = head, head_residual_l2
         self.betas = expected_block_stds(blocks, alpha, activation)
         self.input = WSConv2d(INPUT_PLANES, filters, 3)
         self.tower = nn.Sequential(
             *[NFBlock(filters, self.betas[i], alpha, activation) for i in range(blocks)]
         )
         self.policy_conv = WSConv2d(filters, POLICY_CHANNELS, 1)
-        self.policy_fc = nn.Linear(POLICY_CHANNELS * NUM_POINTS, NUM_MOVES)
+        self.policy_fc = heads.policy_fc(head, POLICY_CHANNELS, head_residual_l2)
         self.value_conv = WSConv2d(filters, VALUE_CHANNELS, 1)
-        self.value_fc1 = nn.Linear(VALUE_CHANNELS * NUM_POINTS, VALUE_HIDDEN)
+        self.value_fc1 = heads.value_fc1(head, VALUE_HIDDEN, head_residual_l2)
         self.value_fc2 = nn.Linear(VALUE_HIDDEN, 1)
 
     def config(self) -> dict:
@@ -169,6 +176,8 @@ class NFNet(nn.Module):
             "filters": self.filters,
             "activation": self.activation,
             "alpha": self.alpha,
+            "head": self.head,
+            "head_residual_l2": self.head_residual_l2,
         }
 
     def forward(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -34,6 +34,7 @@ METRICS_COLUMNS = (
     "policy_loss",
     "value_mse",
     "l2",
+    "head_l2",
     "accuracy",
     "lr",
     "samples_per_s",
@@ -49,8 +50,17 @@ METRICS_COLUMNS = (
     "val_accuracy",
 )
 
-# Logged only by some runs: a z/q value blend (train/targets.py), distillation (train/distill.py).
-EXTRA_TRAIN = ("value_mse_z", "q_ratio", "kd_loss", "kd_policy_loss", "kd_value_mse", "kd_alpha")
+# Logged only by some runs: a residual head's L2 (nn/heads.py), a z/q value blend
+# (train/targets.py), distillation (train/distill.py).
+EXTRA_TRAIN = (
+    "head_l2",
+    "value_mse_z",
+    "q_ratio",
+    "kd_loss",
+    "kd_policy_loss",
+    "kd_value_mse",
+    "kd_alpha",
+)
 
 
 def data_epoch(trainer: pl.Trainer) -> int:

@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from zeroforge.nn.heads import FoldedLinear
+
 L2_DEFAULT = 1e-4  # Leela Zero's L2 scale on conv and FC weights (tfprocess.py)
 
 
@@ -33,12 +35,15 @@ def top1_accuracy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def regularized_parameters(model: nn.Module) -> list[nn.Parameter]:
-    """The weights L2 applies to: convolution and fully connected weights, no biases, no BN."""
-    return [
-        module.weight
-        for module in model.modules()
-        if isinstance(module, nn.Conv2d | nn.Linear) and module.weight.requires_grad
-    ]
+    """The weights L2 applies to: convolution and fully connected weights, no biases, no BN;
+    of a head trained through shared weights (nn/heads.py), those shared weights."""
+    chosen = []
+    for module in model.modules():
+        if isinstance(module, FoldedLinear):
+            chosen += module.l2_weights()
+        elif isinstance(module, nn.Conv2d | nn.Linear):
+            chosen.append(module.weight)
+    return [p for p in chosen if p.requires_grad]
 
 
 def l2_penalty(parameters: Iterable[torch.Tensor]) -> torch.Tensor:

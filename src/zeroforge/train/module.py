@@ -15,6 +15,7 @@ import lightning.pytorch as pl
 import torch
 
 from zeroforge.nn.checkpoint import build_network
+from zeroforge.nn.heads import head_penalty
 from zeroforge.train import losses
 from zeroforge.train.agc import DEFAULT_EPS, DEFAULT_EXCLUDE, AdaptiveGradClipper
 from zeroforge.train.distill import Distillation, add_kd_terms
@@ -88,6 +89,10 @@ class LZTrainModule(pl.LightningModule):
         if self.l2 > 0.0:
             terms["l2"] = losses.l2_penalty(losses.regularized_parameters(self.net))
             terms["loss"] = terms["loss"] + self.l2 * terms["l2"]
+        head_l2 = head_penalty(self.net)  # a residual head's own L2 (nn/heads.py)
+        if head_l2 is not None:
+            terms["head_l2"] = head_l2
+            terms["loss"] = terms["loss"] + head_l2
         return terms
 
     def training_step(self, batch: Mapping[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
