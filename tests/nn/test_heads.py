@@ -90,12 +90,14 @@ def test_conv_init_is_a_plain_linear_near_the_conv_matrix():
 
 def test_residual_starts_at_zero_and_only_it_pays_the_head_l2():
     net = LZNet(1, 8, head="conv_residual", head_residual_l2=0.01)
-    assert float(heads.head_penalty(net)) == 0.0
+    assert float(heads.head_penalty(net).detach()) == 0.0
     assert heads.head_penalty(LZNet(1, 8, head="conv")) is None
     assert heads.head_penalty(LZNet(1, 8)) is None
     with torch.no_grad():
         net.policy_fc.residual.fill_(1.0)
-    assert float(heads.head_penalty(net)) == pytest.approx(0.5 * 0.01 * NUM_MOVES * 2 * NUM_POINTS)
+    assert float(heads.head_penalty(net).detach()) == pytest.approx(
+        0.5 * 0.01 * NUM_MOVES * 2 * NUM_POINTS
+    )
     heads.head_penalty(net).backward()
     assert net.policy_fc.residual.grad.abs().min() > 0
     assert net.policy_fc.point_weight.grad is None

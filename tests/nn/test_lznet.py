@@ -48,4 +48,6 @@ def test_config_rebuilds_the_network():
         "filters": 16,
         "bn_momentum": 0.02,
         "affine_gamma": True,
+        "head": "lz",
+        "head_residual_l2": 0.001,
     }
