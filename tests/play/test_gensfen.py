@@ -54,6 +54,7 @@ def test_games_are_consistent_chains_with_results_from_the_side_to_move(tmp_path
     out = tmp_path / "d.plain"
     log = run(out, config(), Target(games=4), workers=2)
     assert sorted(r["game"] for r in log) == [0, 1, 2, 3]
+    assert all(0 < r["cpu_seconds"] for r in log)  # the worker's and Stockfish's CPU time
     records = read_plain(out)
     assert len(records) == sum(r["positions"] for r in log) > 0
     games = {}

@@ -5,7 +5,8 @@ The same games (seeded openings, depth-limited searches, resignation at 3000) ar
 worker and then on two: the one-worker rate is the reference measured in the same run, and
 positions per hour per worker on two workers over that is the scaling (1.0 when each worker has
 a core of its own). Wall-clock time, worker start-up included; other jobs on a shared machine
-lower both runs.
+lower both runs. Positions per CPU-hour (CPU time of the workers and their Stockfish processes,
+from /proc) is what one core yields whatever else shares the machine.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ WORKERS = (1, 2)
 RESIGN = 3000
 
 
-def positions_per_hour(workers: int, size: dict, folder: Path) -> tuple[float, int]:
-    """(positions per hour per worker, positions) for the bench games on `workers` workers."""
+def positions_per_hour(workers: int, size: dict, folder: Path) -> tuple[float, int, float]:
+    """(positions per hour per worker, positions, positions per CPU-hour) for the bench games
+    on `workers` workers; CPU time is the workers' and their Stockfish processes'."""
     config = gensfen.GensfenConfig(
         limits={"depth": size["depth"]},
         adjudication=Adjudication(resign_score=RESIGN),
@@ -40,7 +42,8 @@ def positions_per_hour(workers: int, size: dict, folder: Path) -> tuple[float, i
     if errors:
         raise RuntimeError(f"bench gensfen: game {errors[0]['game']}: {errors[0]['error']}")
     positions = sum(r["positions"] for r in records)
-    return positions * 3600 / elapsed / workers, positions
+    cpu = sum(r["cpu_seconds"] for r in records)
+    return positions * 3600 / elapsed / workers, positions, positions * 3600 / cpu
 
 
 def run(quick: bool) -> BenchResult:
@@ -55,6 +58,7 @@ def run(quick: bool) -> BenchResult:
         "gensfen_positions_per_hour_per_core_1_worker": one,
         "gensfen_positions_per_hour_per_core_2_workers": two,
         "gensfen_2_vs_1_workers_per_core_ratio": two / one,
+        "gensfen_positions_per_cpu_hour": rates[1][2],
     }
     return BenchResult(figures, _markdown(size, rates, quick))
 
@@ -64,17 +68,19 @@ def _markdown(size: dict, rates: dict, quick: bool) -> str:
         f"### gensfen: Stockfish 15.1 self-play at depth {size['depth']}, {size['games']} "
         f"games (8 random opening plies, resign at {RESIGN})",
         "",
-        "| workers | positions per hour per worker | positions |",
-        "|---:|---:|---:|",
+        "| workers | positions per hour per worker | positions per CPU-hour | positions |",
+        "|---:|---:|---:|---:|",
     ]
-    for workers, (rate, positions) in rates.items():
-        lines.append(f"| {workers} | {rate:,.0f} | {positions} |")
+    for workers, (rate, positions, per_cpu) in rates.items():
+        lines.append(f"| {workers} | {rate:,.0f} | {per_cpu:,.0f} | {positions} |")
     ratio = rates[2][0] / rates[1][0]
     lines += [
         "",
         f"Per worker, 2 workers run at {ratio:.2f}x the rate of 1 worker (reference: the "
         "1-worker run above, same session; 1.0 means each worker has a core to itself). "
-        "Wall-clock, worker start-up included.",
+        "Wall-clock, worker start-up included. Positions per CPU-hour divides by the CPU time "
+        "the workers and their Stockfish processes used (from /proc): what one core yields "
+        "when it is not shared, whatever else runs on the machine.",
         "",
         f"Reproduce: `zeroforge bench --only gensfen{' --quick' if quick else ''}`",
     ]

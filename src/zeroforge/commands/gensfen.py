@@ -127,6 +127,8 @@ def totals(records: list[dict]) -> dict:
         "matched": {f: sum(r["matched"][f] for r in played) for f in FILTERS},
         "results": results,
         "plies": sum(r["plies"] for r in played),
+        "cpu_positions": sum(r["positions"] for r in played if r.get("cpu_seconds")),
+        "cpu_seconds": sum(r.get("cpu_seconds") or 0.0 for r in played),
     }
 
 
@@ -188,9 +190,11 @@ def main(argv: list[str]) -> int:
             "zeroforge nnue gensfen: interrupted; rerun the same command to resume", file=sys.stderr
         )
         return 130
+    per_cpu = t["cpu_positions"] * 3600 / t["cpu_seconds"] if t["cpu_seconds"] else 0.0
     print(
         f"{args.out}: {t['positions']} positions from {t['games']} games "
         f"({t['searched']} searched, {t['errors']} games with errors); "
-        f"this run: {per_core:,.0f} positions per hour per worker"
+        f"this run: {per_core:,.0f} positions per hour per worker (wall clock); "
+        f"{per_cpu:,.0f} positions per CPU-hour (Stockfish + worker CPU time)"
     )
     return 0

@@ -103,6 +103,7 @@ class GameOutput:
     error: str | None = None
     stderr_tail: str = ""
     seconds: float = 0.0
+    cpu_seconds: float | None = None  # the worker's and its engine's CPU time for this game
 
     def record(self, end: int) -> dict[str, Any]:
         """The log line: everything but the data, plus the byte offset where the game ends."""
@@ -224,7 +225,13 @@ def _work(game: int) -> GameOutput:
     try:
         if _worker["engine"] is None:
             _worker["engine"] = _start_engine(config)
-        return play_game(_worker["engine"], config, game)
+        engine = _worker["engine"]
+        before = (time.process_time(), engine.cpu_seconds())
+        out = play_game(engine, config, game)
+        after = (time.process_time(), engine.cpu_seconds())
+        if before[1] is not None and after[1] is not None:
+            out.cpu_seconds = round(after[0] - before[0] + after[1] - before[1], 3)
+        return out
     except (EngineFailure, UCIError) as err:
         engine, _worker["engine"] = _worker["engine"], None
         if engine is not None:

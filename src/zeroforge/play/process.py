@@ -148,6 +148,16 @@ class EngineProcess:
             raise self.died(f"exited while answering {command!r}")
         return line
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time (user + system) the engine process has used so far; None where /proc is
+        unavailable or the process is gone. Lets rates be per core-second on a busy machine."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat", encoding="ascii") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
     def alive(self) -> bool:
         return self.proc.poll() is None
 
