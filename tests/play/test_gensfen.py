@@ -184,3 +184,45 @@ def test_binpack_and_bin_hold_the_same_games_as_plain(tmp_path):
     count = len(list(plain.read_plain(tmp_path / "g.plain")))
     assert (tmp_path / "g.binpack").read_bytes().count(b"BINP") == 3
     assert size < 3 * 48 + 4 * count
+
+
+@pytest.mark.slow  # ~30 s on a busy machine
+def test_sigterm_stops_cleanly_and_a_rerun_completes(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "t.binpack"
+    argv = [
+        sys.executable,
+        "-m",
+        "zeroforge.cli",
+        "nnue",
+        "gensfen",
+        str(out),
+        "--games",
+        "400",
+        "--depth",
+        "3",
+        "--workers",
+        "2",
+    ]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen(
+        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    log = tmp_path / "t.binpack.gensfen.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (log.exists() and log.read_text().count("\n") >= 2):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "rerun the same command to resume" in err
+    done = read_results(log)
+    assert 2 <= len(done) < 400
+    argv[argv.index("400")] = str(len(done) + 2)
+    subprocess.run(argv, env=env, check=True, capture_output=True, timeout=120)
+    assert len(list(binpack.read_binpack(out))) == sum(r["positions"] for r in read_results(log))
+    assert sorted(r["game"] for r in read_results(log)) == list(range(len(done) + 2))

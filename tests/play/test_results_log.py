@@ -39,6 +39,6 @@ def test_damage_before_the_end_is_an_error(tmp_path):
 
 def test_one_writer_at_a_time(tmp_path):
     path = tmp_path / "results.jsonl"
-    with ResultsLog(path), pytest.raises(ResultsError, match="another match"):
+    with ResultsLog(path), pytest.raises(ResultsError, match="another process"):
         ResultsLog(path)
     ResultsLog(path).close()  # the lock went with the first writer

@@ -17,6 +17,7 @@ Filters (in check, best move a capture, no score) are counted always, applied on
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -177,9 +178,14 @@ def generate(args: argparse.Namespace, console: Console) -> tuple[dict, float]:
     return totals(records), new / elapsed * 3600 / workers
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt  # SIGTERM (kill, timeout) stops like Ctrl-C: games in flight dropped
+
+
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     console = Console(stderr=True)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         t, per_core = generate(args, console)
     except GensfenError as err:
@@ -190,11 +196,13 @@ def main(argv: list[str]) -> int:
             "zeroforge nnue gensfen: interrupted; rerun the same command to resume", file=sys.stderr
         )
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     per_cpu = t["cpu_positions"] * 3600 / t["cpu_seconds"] if t["cpu_seconds"] else 0.0
     print(
         f"{args.out}: {t['positions']} positions from {t['games']} games "
         f"({t['searched']} searched, {t['errors']} games with errors); "
-        f"this run: {per_core:,.0f} positions per hour per worker (wall clock); "
+        f"this run: {per_core:,.0f} positions per hour per worker (wall clock); all games: "
         f"{per_cpu:,.0f} positions per CPU-hour (Stockfish + worker CPU time)"
     )
     return 0

@@ -40,7 +40,7 @@ from zeroforge.formats import binpack, plain, sfbin
 from zeroforge.play.chessrules import Adjudication, Ending, rules_ending
 from zeroforge.play.engines import resolve_binary
 from zeroforge.play.process import EngineFailure
-from zeroforge.play.results import ResultsLog
+from zeroforge.play.results import ResultsError, ResultsLog
 from zeroforge.play.uci import UCIEngine, UCIError
 
 DEFAULT_RANDOM_PLIES = 8
@@ -321,7 +321,11 @@ def run(
     except FileNotFoundError as err:
         raise GensfenError(str(err)) from None
     prepare_output(out, config)
-    with ResultsLog(sidecar(out, ".gensfen.jsonl")) as log:
+    try:
+        log = ResultsLog(sidecar(out, ".gensfen.jsonl"))
+    except ResultsError as err:
+        raise GensfenError(str(err)) from None
+    with log:
         _repair(out, log.records)
         if on_game:
             on_game(log.records)

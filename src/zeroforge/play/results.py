@@ -67,7 +67,9 @@ class ResultsLog:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(self.fd)
-            raise ResultsError(f"{self.path}: another match is writing this file") from None
+            raise ResultsError(
+                f"{self.path}: another process (match or generator) is writing this file"
+            ) from None
         with open(self.path, "rb") as handle:
             data = handle.read()
         self.records, intact = _parse(self.path, data)
