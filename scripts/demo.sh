@@ -39,12 +39,7 @@ printf 'play b Q16\nplay w D4\nheatmap\ngenmove b\nquit\n' |
 # 10 moves of each side drawn at random (-m 10, so the games differ), no resignation (the
 # value head of a net trained on 56 games is unreliable), games capped at 250 moves
 # (scored by GNU Go), two at a time. The table is also in $out/match/summary.md.
-.venv/bin/python -c 'import sys, torch
-from zeroforge.formats.lzweights import export_net
-from zeroforge.nn.lznet import LZNet
-torch.manual_seed(0)
-export_net(LZNet(int(sys.argv[2]), int(sys.argv[3])).eval(), sys.argv[1])' \
-    "$out/untrained.txt.gz" "$blocks" "$filters"
+$zf weights init --blocks "$blocks" --filters "$filters" --seed 0 "$out/untrained.txt.gz"
 rm -rf "$out/match"  # a fresh match each run (a rerun of the same command would resume it)
 $zf match --black "trained=leelaz:weights=$out/train/nets/final.txt.gz,playouts=16,random_moves=10,resign=0" \
     --white "untrained=leelaz:weights=$out/untrained.txt.gz,playouts=16,random_moves=10,resign=0" \

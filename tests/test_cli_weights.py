@@ -35,6 +35,26 @@ def test_check_reports_errors_without_traceback(tmp_path, capsys):
     assert f"{bad}: line 1: version 2 (ELF" in err and "Traceback" not in err
 
 
+def test_init_writes_a_seeded_untrained_net(tmp_path, capsys):
+    a, b, c = tmp_path / "a.gz", tmp_path / "b.gz", tmp_path / "c.txt"
+    assert main(["weights", "init", "--blocks", "2", "--filters", "16", str(a)]) == 0
+    assert "2 x 16, untrained, seed 0" in capsys.readouterr().out
+    assert main(["weights", "init", "--blocks", "2", "--filters", "16", "--seed", "0", str(b)]) == 0
+    assert main(["weights", "init", "--blocks", "2", "--filters", "16", "--seed", "1", str(c)]) == 0
+    same, other = read_weights(a), read_weights(c)
+    assert (same.blocks, same.filters) == (2, 16)
+    assert all(np.array_equal(x, y) for x, y in zip(same.rows, read_weights(b).rows, strict=True))
+    assert not np.array_equal(same.rows[0], other.rows[0])
+    torch.manual_seed(0)  # what it is: PyTorch's initialisation of LZNet under that seed
+    expected = tmp_path / "expected.gz"
+    export_net(LZNet(2, 16).eval(), expected)
+    assert all(
+        np.array_equal(x, y) for x, y in zip(same.rows, read_weights(expected).rows, strict=True)
+    )
+    assert main(["weights", "init", "--blocks", "2", "--filters", "0", str(c)]) == 1
+    assert "--filters >= 1" in capsys.readouterr().err
+
+
 def test_import_then_export_is_bit_exact(weights, tmp_path, capsys):
     ckpt, out, gz = tmp_path / "net.ckpt", tmp_path / "again.txt", tmp_path / "again.gz"
     assert main(["weights", "import", str(weights), str(ckpt)]) == 0
