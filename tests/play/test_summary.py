@@ -37,7 +37,29 @@ def test_counts_and_infinite_elo_text():
     assert summary["sprt"]["llr"] < 0 and summary["finished"] is False
     assert "a 0-2 b" in progress_text(summary) and "errors 1" in progress_text(summary)
     table = markdown(summary)
-    assert "| a | 2 | 0 | 0.0 % | +0 |" in table
+    assert "| a | 2 | 0 | 0.0 % | 0 (anchor) |" in table
+    assert "| player | games | wins | score | Elo vs a (95 %) |" in table
+
+
+def test_table_and_pair_line_tell_one_story():
+    """A 4-0 (the demo's match): the pair line's bound is the table's, seen from the other side
+    (the table once said -382 ± 507 beside a pair line of +inf [+7, +inf])."""
+    records = [record(i, "a") for i in range(4)]
+    summary = build_summary(fake_match(4), records)
+    pair = elo_text(summary)
+    assert pair.startswith("Elo +inf [+") and pair.endswith(", +inf]")
+    bound = pair[len("Elo +inf [+") : -len(", +inf]")]
+    table = markdown(summary)
+    assert f"| b | 4 | 0 | 0.0 % | -inf [-inf, -{bound}] |" in table
+    assert "| a | 4 | 4 | 100.0 % | 0 (anchor) |" in table
+    assert table.index("| a |") < table.index("| b |")  # strongest first
+    assert "a vs b: score 100.0 % [" in table and pair in table
+    # 3-1: finite, the same numbers with the sign turned
+    records = [record(i, "a" if i else "b") for i in range(4)]
+    summary = build_summary(fake_match(4), records)
+    elo, (low, high) = summary["elo"], summary["elo_interval"]
+    row = [line for line in markdown(summary).splitlines() if line.startswith("| b |")][0]
+    assert row.endswith(f"| {round(-elo):+d} [{round(-high):+d}, {round(-low):+d}] |")
 
 
 def test_even_match():

@@ -2,12 +2,16 @@
 table, as one JSON-ready dict, a markdown table, a rich table and a one-line progress text.
 
 Elo differences are of the first player against the second (the `--black` engine of a
-two-player match). For gauntlets and round robins every player gets a Bradley-Terry rating
-with the first player anchored at 0.
+two-player match). The rating table anchors the first player at 0 and says so in its header.
+In a two-player match the other row is exactly the pair line seen from the other side (the same
+Wilson interval: a 4-0 shows as `-inf [-inf, -7]` in the table and `+inf [+7, +inf]` on the
+pair line, one story). For gauntlets and round robins every player gets a Bradley-Terry rating
+(with one virtual draw per pair, so a perfect score stays finite) and a normal ± interval.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rich.table import Table
@@ -45,6 +49,7 @@ def build_summary(match, records: list[dict[str, Any]]) -> dict[str, Any]:
         if match.sprt is not None:
             summary["sprt"] = match.sprt.state(pair.trinomial())
     summary["ratings"] = _ratings(names, played)
+    summary["anchor"] = names[0]
     summary["finished"] = len(records) >= summary["planned"] or bool(
         summary.get("sprt", {}).get("decision")
     )
@@ -77,7 +82,32 @@ def _ratings(names: list[str], played: list[dict]) -> dict[str, dict[str, Any]]:
             "elo": elo,
             "elo_95": None if error is None else Z95 * error,
         }
+    if len(names) == 2:  # the pair's own numbers, from the second player's side
+        pair = pair_result(names[1], played)
+        low, high = pair.elo_interval()
+        table[names[1]].update(elo=pair.elo(), elo_95=None, elo_interval=[low, high])
+        table[names[0]].update(elo=0.0, elo_95=None)
     return table
+
+
+def _strength(rating: dict[str, Any]) -> float:
+    """Sort key: the Elo, with an infinite one (None) on the side its score says."""
+    if rating["elo"] is not None:
+        return rating["elo"]
+    return math.inf if (rating["score"] or 0) >= 0.5 else -math.inf
+
+
+def _elo_cell(name: str, rating: dict[str, Any], anchor: str) -> str:
+    if name == anchor:
+        return "0 (anchor)"
+    if "elo_interval" in rating:  # a pair: the same interval as the pair line
+        low, high = rating["elo_interval"]
+        infinite = "+inf" if (rating["score"] or 0) >= 0.5 else "-inf"
+        if rating["score"] is None:
+            return "-"
+        return f"{_fmt_elo(rating['elo'], infinite)} [{_fmt_elo(low, '-inf')}, {_fmt_elo(high)}]"
+    margin = "" if rating["elo_95"] is None else f" ± {rating['elo_95']:.0f}"
+    return f"{_fmt_elo(rating['elo'])}{margin}"
 
 
 def _fmt_elo(value: float | None, infinite: str = "+inf") -> str:
@@ -107,23 +137,18 @@ def progress_text(summary: dict[str, Any]) -> str:
 
 def _rows(summary: dict[str, Any]) -> list[list[str]]:
     rows = []
-    ratings = sorted(summary["ratings"].items(), key=lambda item: -item[1]["elo"])
+    anchor = summary.get("anchor", summary["players"][0])
+    ratings = sorted(summary["ratings"].items(), key=lambda item: -_strength(item[1]))
     for name, rating in ratings:  # strongest first
         score = "-" if rating["score"] is None else f"{100 * rating['score']:.1f} %"
-        margin = "" if rating["elo_95"] is None else f" ± {rating['elo_95']:.0f}"
-        rows.append(
-            [
-                name,
-                str(rating["games"]),
-                str(summary["wins"][name]),
-                score,
-                f"{_fmt_elo(rating['elo'])}{margin}",
-            ]
-        )
+        elo = _elo_cell(name, rating, anchor)
+        rows.append([name, str(rating["games"]), str(summary["wins"][name]), score, elo])
     return rows
 
 
-HEADER = ["player", "games", "wins", "score", "Elo (95 %)"]
+def header(summary: dict[str, Any]) -> list[str]:
+    anchor = summary.get("anchor", summary["players"][0])
+    return ["player", "games", "wins", "score", f"Elo vs {anchor} (95 %)"]
 
 
 def footer(summary: dict[str, Any]) -> list[str]:
@@ -154,14 +179,15 @@ def footer(summary: dict[str, Any]) -> list[str]:
 
 
 def markdown(summary: dict[str, Any]) -> str:
-    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    columns = header(summary)
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(row) + " |" for row in _rows(summary)]
     return "\n".join(lines + [""] + footer(summary)) + "\n"
 
 
 def rich_table(summary: dict[str, Any]) -> Table:
     table = Table(title=f"match ({summary['schedule']})")
-    for column in HEADER:
+    for column in header(summary):
         table.add_column(column, justify="left" if column == "player" else "right")
     for row in _rows(summary):
         table.add_row(*row)
