@@ -4,7 +4,8 @@
 enough GTP for a match. It plays the first free point in A1, B1, ... order and prints a
 non-reply line before each genmove answer (as leelaz does). Behaviour, all counted in the
 engine's own genmove commands: resign_after=N (then resigns), pass_after=N (then passes),
-die_after=N (exits with code 3 after writing to stderr), hang_after=N (sleeps for an hour),
+die_after=N (exits with code 3 after writing to stderr), die_if=PATH (dies at its first genmove
+while PATH exists: a failure that a rerun no longer meets), hang_after=N (sleeps for an hour),
 delay=S (seconds before each answer), moves=V1,V2,... (play these vertices in order, then
 pass). `{seed}` may be passed as seed= so a match varies it (with vary=K: resign_after + seed%K).
 
@@ -26,6 +27,8 @@ big = 10**9
 resign_after = int(opts.get("resign_after", big)) + int(opts.get("seed", 0)) % int(opts.get("vary", 1))
 pass_after = int(opts.get("pass_after", big))
 die_after = int(opts.get("die_after", -1))
+if "die_if" in opts and __import__("os").path.exists(opts["die_if"]):
+    die_after = 0
 hang_after = int(opts.get("hang_after", -1))
 delay = float(opts.get("delay", 0))
 script = [v for v in opts.get("moves", "").split(",") if v]

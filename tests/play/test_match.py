@@ -9,6 +9,7 @@ from zeroforge.play.match import Match, MatchError, load_match, run_match, uniqu
 from zeroforge.play.ratings import Sprt
 from zeroforge.play.results import read_results
 from zeroforge.play.specs import parse_flag
+from zeroforge.play.summary import build_summary
 
 
 def fake_match(tmp_path, fake_spec, black: dict, white: dict, **options) -> Match:
@@ -182,3 +183,22 @@ def test_config_paths_and_overrides(tmp_path, fake_engine, monkeypatch):
     config.write_text("players: {a: {kind: gnugo}, b: {kind: gnugo}}\nrounds: 3\n")
     with pytest.raises(MatchError, match="unknown key.*rounds"):
         load_match(config, {})
+
+
+def test_a_rerun_replays_the_games_that_ended_in_an_error(tmp_path, fake_spec):
+    broken = tmp_path / "engine-broken"  # while this file exists, "flaky" dies at once
+    broken.write_text("")
+    flaky = {"die_if": str(broken), "resign_after": 3, "name": "flaky"}
+    match = fake_match(tmp_path, fake_spec, flaky, {"resign_after": 9, "name": "solid"}, games=3)
+    first = run_match(match)
+    assert sorted(r["game"] for r in first) == [0, 1, 2] and all(r.get("error") for r in first)
+
+    broken.unlink()
+    records = run_match(match)
+    assert sorted(r["game"] for r in records) == [0, 1, 2]  # one record per game: the newest
+    assert not any(r.get("error") for r in records) and {r["winner"] for r in records} == {"solid"}
+    log = read_results(match.out / "results.jsonl")
+    assert len(log) == 6 and log[:3] == first  # the errors stay in the file, as history
+    summary = build_summary(match, records)
+    assert (summary["games"], summary["errors"], summary["finished"]) == (3, 0, True)
+    assert run_match(match) == records and len(read_results(match.out / "results.jsonl")) == 6

@@ -8,7 +8,8 @@ the move cap, for chess the openings and the adjudication; a rerun must agree wi
 `results.jsonl` (one line per finished game, see `play.results`), `games/game-NNNN.sgf` or
 `.pgn`, and `summary.json` / `summary.md` (see `play.summary`). A rerun of the same match plays
 only the game ids missing from `results.jsonl`, so no game is lost or played twice, also after
-`kill -9`.
+`kill -9`, and replays the games whose newest record is an error (a crashed engine, a timeout:
+the error record stays in the file, the new one counts).
 
 An engine that dies, hangs past the move timeout, answers nonsense or refuses a move ends that
 game as an error, recorded with the engine's stderr tail; the match goes on. Games run on a
@@ -321,12 +322,12 @@ def run_match(match: Match, on_result=None) -> list[dict[str, Any]]:
             spec.prepare(workdir)
         with ResultsLog(match.out / "results.jsonl") as log:
             if on_result:
-                on_result(log.records)
-            done = {r["game"] for r in log.records}
+                on_result(log.current())
+            done = {r["game"] for r in log.current() if not r.get("error")}
             todo = [g for g in match.planned() if g.game not in done]
-            if todo and not sprt_decided(match, log.records):
+            if todo and not sprt_decided(match, log.current()):
                 _run_games(match, todo, log, on_result)
-            return list(log.records)
+            return log.current()
     except SpecError as err:
         raise MatchError(str(err)) from None
     finally:
@@ -366,8 +367,8 @@ def _run_games(match: Match, todo: list[PlannedGame], log: ResultsLog, on_result
                         continue
                     log.append(record)
                     if on_result:
-                        on_result(log.records)
-                    if sprt_decided(match, log.records):
+                        on_result(log.current())
+                    if sprt_decided(match, log.current()):
                         for other in pending:
                             other.cancel()
         except BaseException:  # Ctrl-C: stop games under way, record nothing more

@@ -10,6 +10,10 @@ described is simply played again. Rewriting the whole file through temp-and-rena
 just as safe but costs O(games) per game; appending costs one line. Only the match's main thread
 writes, and an exclusive `flock` keeps a second match process off the same file.
 
+A game can have several records: a game that ended in an error is played again by a rerun (as
+self-play replays a failed game) and its new record appended; the error record stays as history,
+and the newest record of each game id is the one that counts (`latest_records`).
+
 A line that is not valid JSON anywhere but at the end is real damage: an error naming the file
 and line, never silently skipped.
 """
@@ -57,6 +61,14 @@ def read_results(path: str | Path) -> list[dict]:
     return _parse(path, data)[0]
 
 
+def latest_records(records: list[dict]) -> list[dict]:
+    """The newest record of each game id, in the order the games were first recorded."""
+    latest: dict[int, dict] = {}
+    for record in records:
+        latest[record["game"]] = record  # (a dict keeps the position of the first insertion)
+    return list(latest.values())
+
+
 class ResultsLog:
     """The appending side: holds the file locked, repairs a torn tail, appends records."""
 
@@ -76,6 +88,10 @@ class ResultsLog:
         if intact < len(data):
             os.ftruncate(self.fd, intact)
             os.fsync(self.fd)
+
+    def current(self) -> list[dict]:
+        """`latest_records` of everything logged: one record per game."""
+        return latest_records(self.records)
 
     def append(self, record: dict) -> None:
         line = (json.dumps(record, sort_keys=True) + "\n").encode()
