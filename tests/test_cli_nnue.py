@@ -62,7 +62,7 @@ def test_inspect_stockfish_data(tmp_path, capsys):
     assert code == 0 and "positions       100" in out and "VALUE_NONE" in out
     (tmp_path / "z.bin").write_bytes(b"\0" * 41)
     code, out, err = _run(capsys, "data", "inspect", tmp_path / "z.bin")
-    assert code == 1 and "z.bin: record 0 (byte 0)" in out and "--skip-bad" in err
+    assert code == 1 and "z.bin: record 0 (byte 0)" in err and "--skip-bad" in err
 
 
 def test_inspect_counts_what_nnue_pytorch_filters(tmp_path, capsys):
