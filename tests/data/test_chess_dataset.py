@@ -122,3 +122,19 @@ def test_fixed_batches_per_epoch(chess_files):
     data = ChessDataset(chess_files / "g2.binpack", batch_size=64, batches_per_epoch=30)
     batches = list(data)
     assert len(batches) == 30 and all(len(b["ply"]) == 64 for b in batches)
+
+
+def test_sampling_does_not_depend_on_sharding(chess_files):
+    def keys(world_size, shard_by="auto"):
+        batches = []
+        for rank in range(world_size):
+            data = ChessDataset(
+                chess_files, batch_size=40, sample_rate=0.5, seed=3, world_size=world_size,
+                rank=rank, shard_by=shard_by, filters=NO_FILTERS,
+            )  # fmt: skip
+            batches += list(data)
+        return _batch_keys(batches)
+
+    alone = keys(1)
+    assert alone == keys(2, "position") == keys(3, "file")
+    assert 0.3 < len(alone) / len(_all_keys(chess_files.iterdir())) < 0.7

@@ -13,7 +13,7 @@
 
 static Record *next_record(Output *out) {
     if (out->count == out->capacity) {
-        size_t capacity = out->capacity ? 2 * out->capacity : 4096;
+        size_t capacity = out->capacity ? 2 * out->capacity : 256;
         Record *grown = realloc(out->records, capacity * sizeof(Record));
         if (!grown) return 0;
         out->records = grown;
