@@ -138,3 +138,16 @@ def test_sampling_does_not_depend_on_sharding(chess_files):
     alone = keys(1)
     assert alone == keys(2, "position") == keys(3, "file")
     assert 0.3 < len(alone) / len(_all_keys(chess_files.iterdir())) < 0.7
+
+
+def test_position_range_splits_the_positions_in_two(chess_files):
+    def keys(position_range):
+        data = ChessDataset(
+            chess_files / "g0.binpack", batch_size=32, filters=NO_FILTERS,
+            position_range=position_range,
+        )  # fmt: skip
+        return _batch_keys(list(data))
+
+    train, val = keys((0.0, 0.5)), keys((0.5, 1.0))
+    assert sorted(train + val) == _all_keys([chess_files / "g0.binpack"])
+    assert train and val

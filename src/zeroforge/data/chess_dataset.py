@@ -19,6 +19,11 @@ A batch (dict of tensors, B rows; no board symmetries in chess):
     "bucket"  int64 [B]      layer stack, (pieces - 1) // 4, 0..7
     "ply"     int32 [B]      half-moves since the game's start
 
+`position_range=(a, b)` (a held-out share of files too few to hold out whole ones) keeps the
+blocks of 256 consecutive positions of a piece (about two games) whose hash falls in [a, b): not
+the tail of each file as for Go chunks, since a streamed file's length is unknown up front and a
+.binpack from gensfen holds a chunk a game (its tail would be endgames only).
+
 Skip filters (`SkipFilters`, each an option; defaults as nnue-pytorch's trainer: VALUE_NONE
 scores, positions in check and positions whose move captures are skipped) are applied before
 the shuffle buffer and counted in `dataset.counts` (of this process: with DataLoader workers,
@@ -47,6 +52,7 @@ from zeroforge.data.files import Records, expand_paths
 from zeroforge.formats.plain import SUFFIX as PLAIN_SUFFIX
 
 GROUP_POSITIONS = 1 << 14  # decoded positions filtered and pushed at a time
+HOLDOUT_BLOCK, HOLDOUT_KEY = 256, 0x7E57  # position_range: blocks of a piece's positions
 # a record's fields as the shuffle buffer holds them ("winner" is the result, the name the
 # buffer counts rows by)
 FIELDS = {"us": "us", "them": "them", "score": "score", "winner": "result", "side": "side",
@@ -164,6 +170,7 @@ class ChessDataset(ChunkDataset):
         drop_last: bool = False,
         shard_by: str = "auto",
         batches_per_epoch: int | None = None,
+        position_range: tuple[float, float] = (0.0, 1.0),
         skip_bad: bool = False,
     ):
         super().__init__(
@@ -178,6 +185,7 @@ class ChessDataset(ChunkDataset):
             drop_last=drop_last,
             shard_by=shard_by,
             batches_per_epoch=batches_per_epoch,
+            position_range=position_range,
         )
         if filters.min_ply < 0:
             raise ValueError(f"min_ply must be >= 0, got {filters.min_ply}")
@@ -220,12 +228,17 @@ class ChessDataset(ChunkDataset):
     def _kept(self, group, key: int, seen: int, by_position: bool, shard: int, shards: int):
         records = concat_records([part for _, _, part in group])
         keep = keep_mask(records, self.filters, self.counts)
-        if self.sample_rate < 1:  # decided by (file, piece, position in it): not by shard
+        if self.sample_rate < 1 or self.position_range != (0.0, 1.0):
             pieces = np.concatenate([np.full(len(p), n, np.uint64) for n, _, p in group])
             offsets = np.concatenate(
                 [np.arange(o, o + len(p), dtype=np.uint64) for _, o, p in group]
             )
+        if self.sample_rate < 1:  # decided by (file, piece, position in it): not by shard
             keep &= uniform(key, pieces, offsets) < self.sample_rate
+        if self.position_range != (0.0, 1.0):  # the same blocks whatever the seed or epoch
+            share = uniform(HOLDOUT_KEY, pieces, offsets // np.uint64(HOLDOUT_BLOCK))
+            low, high = self.position_range
+            keep &= (low <= share) & (share < high)
         if by_position:
             keep &= (seen + np.arange(len(records))) % shards == shard
         if keep.any():
