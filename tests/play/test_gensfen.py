@@ -155,7 +155,7 @@ def test_filters_and_positions_target_via_the_command(tmp_path, capsys):
 
 def test_random_moves_among_engine_moves_and_write_min_ply(tmp_path):
     out = tmp_path / "r.plain"
-    cfg = config(random_plies=16, random_moves=3, write_min_ply=10)
+    cfg = config(limits={"nodes": 300}, random_plies=16, random_moves=3, write_min_ply=10)
     log = run(out, cfg, Target(games=2), workers=1)
     records = read_plain(out)
     assert len(records) == sum(r["positions"] for r in log) > 0
