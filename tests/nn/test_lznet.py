@@ -49,5 +49,5 @@ def test_config_rebuilds_the_network():
         "bn_momentum": 0.02,
         "affine_gamma": True,
         "head": "lz",
-        "head_residual_l2": 0.001,
+        "head_residual_l2": 0.01,
     }

@@ -140,11 +140,10 @@ def test_training_with_nf_and_agc_exports_the_trained_net(tmp_path):
     module = LZTrainModule(module_config(compose_config(args), channels_last=False))
     clipped = {id(p) for p in module.grad_clipper.params}
     names = {n for n, p in module.net.named_parameters() if id(p) not in clipped}
-    assert names == {  # the default head (nn/heads.py): shared weights, bias, residual
+    assert names == {  # the default head (nn/heads.py): shared weights and bias
         "policy_fc.point_weight",
         "policy_fc.pass_weight",
         "policy_fc.bias",
-        "policy_fc.residual",
         "value_fc2.weight",
         "value_fc2.bias",
         "tower.0.skip_gain",
