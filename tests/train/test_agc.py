@@ -121,7 +121,7 @@ def test_training_with_nf_and_agc_exports_the_trained_net(tmp_path):
     from zeroforge.commands.train import compose_config, main
     from zeroforge.formats.lzweights import load_net
     from zeroforge.nn.checkpoint import load_any_net
-    from zeroforge.train.module import LZTrainModule
+    from zeroforge.train.module import TrainModule
     from zeroforge.train.recipe import module_config
 
     chunks = write_chunks(tmp_path / "chunks", files=2, positions=64)
@@ -137,7 +137,7 @@ def test_training_with_nf_and_agc_exports_the_trained_net(tmp_path):
         "train.checkpoint_every=4",
     ]
     args = train_args(chunks, tmp_path / "run", 4, *extra)
-    module = LZTrainModule(module_config(compose_config(args), channels_last=False))
+    module = TrainModule(module_config(compose_config(args), channels_last=False))
     clipped = {id(p) for p in module.grad_clipper.params}
     names = {n for n, p in module.net.named_parameters() if id(p) not in clipped}
     assert names == {  # the default head (nn/heads.py): shared weights and bias

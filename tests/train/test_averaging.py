@@ -8,7 +8,7 @@ from torch.utils.data import DataLoader
 from tests.train.test_module import config, tiny_set
 from zeroforge.nn.lznet import LZNet
 from zeroforge.train.averaging import WeightAveraging, refresh_batch_norm
-from zeroforge.train.module import LZTrainModule
+from zeroforge.train.module import TrainModule
 
 
 class RecordParameters(pl.Callback):
@@ -21,7 +21,7 @@ class RecordParameters(pl.Callback):
 
 def train_with(averaging: WeightAveraging, steps: int = 5):
     pl.seed_everything(0, verbose=False)
-    module = LZTrainModule(config(steps, {"name": "sgd", "lr": 0.1}))
+    module = TrainModule(config(steps, {"name": "sgd", "lr": 0.1}))
     record = RecordParameters()
     batches = [tiny_set(8, seed) for seed in range(steps)]
     trainer = pl.Trainer(

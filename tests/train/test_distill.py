@@ -11,7 +11,7 @@ from zeroforge.nn.lznet import LZNet
 from zeroforge.nn.nfnet import NFNet
 from zeroforge.train import losses
 from zeroforge.train.distill import Distillation, Teachers, kd_policy_loss
-from zeroforge.train.module import LZTrainModule
+from zeroforge.train.module import TrainModule
 from zeroforge.train.targets import (
     Coefficient,
     MissingQError,
@@ -63,19 +63,19 @@ def teacher_net(seed: int = 1) -> LZNet:
     return net.eval()
 
 
-def student_with(kd_cfg: dict, teachers: list, value: dict | None = None) -> LZTrainModule:
-    module = LZTrainModule(config(value=value))
-    module.distillation = Distillation(kd_cfg, 4, Teachers(teachers))
+def student_with(kd_cfg: dict, teachers: list, value: dict | None = None) -> TrainModule:
+    module = TrainModule(config(value=value))
+    module.game.distillation = Distillation(kd_cfg, 4, Teachers(teachers))
     return module.train()
 
 
 def test_alpha_zero_is_exactly_the_plain_loss_and_never_runs_the_teacher():
     batch = batch_of(8)
-    plain = LZTrainModule(config()).train()
+    plain = TrainModule(config()).train()
     taught = student_with({"alpha": 0.0, "temperature": 3.0}, [teacher_net()])
     taught.net.load_state_dict(plain.net.state_dict())
     calls = []
-    taught.distillation.teachers.nets[0].register_forward_hook(lambda *args: calls.append(1))
+    taught.game.distillation.teachers.nets[0].register_forward_hook(lambda *args: calls.append(1))
     expected, got = plain.compute_losses(batch), taught.compute_losses(batch)
     assert torch.equal(expected["loss"], got["loss"])
     assert torch.isnan(got["kd_loss"]) and got["kd_alpha"] == 0.0 and not calls
@@ -155,10 +155,10 @@ def test_teacher_sees_the_students_augmented_input():
     teacher = teacher_net()
     module = student_with({"alpha": 0.5}, [teacher])
     teacher.register_forward_hook(lambda mod, args, out: seen.append(args[0]))
-    module.channels_last = True
+    module.game.channels_last = True
     batch = batch_of(4)
     module.compute_losses(batch)
-    assert len(seen) == 1 and torch.equal(seen[0], module.prepare(batch["planes"]))
+    assert len(seen) == 1 and torch.equal(seen[0], module.game.prepare(batch["planes"]))
 
 
 def test_validation_measures_against_the_data_only():
@@ -196,7 +196,7 @@ def test_q_ratio_blend_arithmetic():
 
 def test_q_ratio_trains_against_the_blend_and_logs_the_z_error():
     batch = batch_of(8, q=True)
-    module = LZTrainModule(config(value={"q_ratio": 0.75})).train()
+    module = TrainModule(config(value={"q_ratio": 0.75})).train()
     terms = module.compute_losses(batch)
     _, value = module.net(batch["planes"].float())
     blend = 0.25 * batch["z"] + 0.75 * batch["q"]
@@ -216,12 +216,12 @@ def test_q_from_the_teachers_value():
 
 
 def test_asking_for_q_the_data_lacks_is_a_clear_error_at_the_first_batch():
-    module = LZTrainModule(config(value={"q_ratio": 0.5}))
+    module = TrainModule(config(value={"q_ratio": 0.5}))
     with pytest.raises(MissingQError, match=rf"value.q_ratio .*data.train = '{DATA_PATHS}'"):
         fit(module, [batch_of(4)], 1)
     scheduled = [{"kind": "constant", "until": 2, "from": 0.0}, {"kind": "constant", "from": 1.0}]
     with pytest.raises(MissingQError):  # still zero at step 0, but the config asks for q later
-        LZTrainModule(config(value={"q_ratio": scheduled})).train().compute_losses(batch_of(4))
+        TrainModule(config(value={"q_ratio": scheduled})).train().compute_losses(batch_of(4))
 
 
 def test_bad_configs_name_their_key():
@@ -236,7 +236,7 @@ def test_bad_configs_name_their_key():
     with pytest.raises(ValueError, match="kd.alpha: schedule segment 0: kind 'cubic'"):
         Coefficient([{"kind": "cubic", "from": 1.0}], 10, "kd.alpha")
     with pytest.raises(ValueError, match="kd.teachers is empty"):
-        LZTrainModule(config(value={"q_ratio": 0.5, "q_source": "teacher"})).train().compute_losses(
+        TrainModule(config(value={"q_ratio": 0.5, "q_source": "teacher"})).train().compute_losses(
             batch_of(2)
         )
 

@@ -5,7 +5,7 @@ import torch
 
 from zeroforge.nn.lznet import LZNet
 from zeroforge.train import losses
-from zeroforge.train.module import LZTrainModule
+from zeroforge.train.module import TrainModule
 from zeroforge.train.optim import build_optimizer, parameter_groups
 
 
@@ -87,7 +87,7 @@ def test_module_loss_adds_weighted_terms():
         "loss": {"value_weight": 0.25},
         "max_steps": 10,
     }
-    module = LZTrainModule(config)
+    module = TrainModule(config)
     batch = {
         "planes": torch.randint(0, 2, (4, 18, 19, 19), dtype=torch.uint8),
         "policy": torch.softmax(torch.randn(4, 362), 1),

@@ -5,8 +5,9 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
+from zeroforge.nn.checkpoint import build_network
 from zeroforge.nn.lznet import LZNet
-from zeroforge.train.module import CHECKPOINT_KEY, LZTrainModule, build_network
+from zeroforge.train.module import CHECKPOINT_KEY, TrainModule
 
 
 def tiny_set(positions: int, seed: int = 0) -> dict[str, torch.Tensor]:
@@ -34,7 +35,7 @@ def config(steps: int, optim: dict, channels_last: bool = False) -> dict:
     }
 
 
-def fit(module: LZTrainModule, batches: list, steps: int, precision: str = "32") -> pl.Trainer:
+def fit(module: TrainModule, batches: list, steps: int, precision: str = "32") -> pl.Trainer:
     trainer = pl.Trainer(
         max_steps=steps,
         max_epochs=-1,
@@ -53,7 +54,7 @@ def fit(module: LZTrainModule, batches: list, steps: int, precision: str = "32")
 def test_overfits_a_tiny_set():
     pl.seed_everything(0, verbose=False)
     batch = tiny_set(16)
-    module = LZTrainModule(config(60, {"name": "adamw", "lr": 1e-2, "l2": 0.0}))
+    module = TrainModule(config(60, {"name": "adamw", "lr": 1e-2, "l2": 0.0}))
     before = module.compute_losses(batch)["policy_loss"].item()
     fit(module, [batch], 60)
     module.eval()
@@ -67,14 +68,14 @@ def test_overfits_a_tiny_set():
 def test_bf16_mixed_channels_last_trains_on_cpu():
     pl.seed_everything(0, verbose=False)
     batch = tiny_set(16)
-    module = LZTrainModule(config(12, {"name": "adamw", "lr": 1e-2}, channels_last=True))
+    module = TrainModule(config(12, {"name": "adamw", "lr": 1e-2}, channels_last=True))
     before = module.compute_losses(batch)["policy_loss"].item()
     seen = []
     module.on_before_optimizer_step = lambda optimizer: seen.append(
         module.net.input.conv.weight.is_contiguous(memory_format=torch.channels_last)
     )
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        policy, _ = module(batch["planes"])
+        policy, _ = module(batch)
     assert policy.dtype == torch.bfloat16
     fit(module, [batch], 12, precision="bf16-mixed")
     assert seen and all(seen)
@@ -83,7 +84,7 @@ def test_bf16_mixed_channels_last_trains_on_cpu():
 
 
 def test_checkpoint_names_the_network():
-    module = LZTrainModule(config(1, {"name": "sgd", "lr": 0.1}))
+    module = TrainModule(config(1, {"name": "sgd", "lr": 0.1}))
     checkpoint = {}
     module.on_save_checkpoint(checkpoint)
     assert checkpoint[CHECKPOINT_KEY]["network"]["blocks"] == 1
@@ -99,14 +100,14 @@ def test_build_network_refuses_unknown_kinds():
 def test_nodchip_init_sets_input_biases():
     cfg = config(1, {"name": "sgd", "lr": 0.1})
     cfg["init"] = {"kind": "input_bias", "value": 0.5, "noise": 0.1}
-    beta = LZTrainModule(cfg).net.input.bn.bias.detach()
+    beta = TrainModule(cfg).net.input.bn.bias.detach()
     assert 0.4 < beta.mean().item() < 0.6 and 0.05 < beta.std().item() < 0.2
-    assert torch.equal(beta, LZTrainModule(cfg).net.input.bn.bias.detach())  # seeded
+    assert torch.equal(beta, TrainModule(cfg).net.input.bn.bias.detach())  # seeded
 
 
 def test_16_mixed_runs_on_cpu():
     pl.seed_everything(0, verbose=False)
     batch = tiny_set(8)
-    module = LZTrainModule(config(3, {"name": "sgd", "lr": 0.05}))
+    module = TrainModule(config(3, {"name": "sgd", "lr": 0.05}))
     fit(module, [batch], 3, precision="16-mixed")
     assert torch.isfinite(module.compute_losses(batch)["loss"]).item()

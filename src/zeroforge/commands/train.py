@@ -12,17 +12,21 @@ import sys
 
 EPILOG = """\
 config groups (pick one with GROUP=NAME):
-  network   2x16 6x64 10x128 15x192 20x256 40x256 nf6x64 nf10x128
-  optim     sgd adamw ranger
+  network   2x16 6x64 10x128 15x192 20x256 40x256 nf6x64 nf10x128 (Go)
+            sfnnv5 (chess: Stockfish 15.1's NNUE; sets optim=ranger_nnue data=chess ...)
+  optim     sgd adamw ranger ranger_nnue
   schedule  flat warmup step cosine_tail warmup_cosine
   init      default nodchip
   averaging ema swa none
+  data      default (LZ chunks) chess (.binpack/.bin/.plain)
   kd        default (kd.teachers=[NET,...] kd.alpha=0.5 kd.temperature=2: distillation)
   value     default (value.q_ratio=0.5: value target (1-r)*z + r*q, q from data or teachers)
 any value can be overridden: optim.lr=0.02 data.batch_size=256 train.max_steps=1000
 
 example:
   zeroforge train network=6x64 data.train=data/sample train.max_steps=1000 out_dir=runs/a
+  zeroforge train network=sfnnv5 data.train=data/sample/chess/sf15-d6.binpack \
+      data.val=VAL.binpack out_dir=runs/nnue    (nets/final.nnue loads in Stockfish 15.1)
   zeroforge train ... resume=runs/a/checkpoints/last.ckpt
   zeroforge train --cfg job network=10x128   (print the resolved config and exit)
 """
@@ -31,7 +35,8 @@ example:
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="zeroforge train",
-        description="Train a Leela Zero network from chunks (Lightning + Hydra).",
+        description="Train a Leela Zero network from chunks or a Stockfish NNUE network from "
+        "Stockfish training data (Lightning + Hydra).",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -334,7 +334,7 @@ class ChunkDataset(IterableDataset):
         if rest is not None:
             pending.append(rest)
         for batch in self._batches(pending, rng, drop_last=False, final=True):
-            short = len(next(iter(batch.values()))) < self.batch_size
+            short = len(next(iter(batch.values()))) < self.batch_size  # (chess has no "z")
             if short and drop_last and not (short_if_alone and made == 0):
                 continue  # (the last batch: nothing after it depends on the rng it drew)
             made += 1

@@ -151,6 +151,18 @@ class SFNNv5(nn.Module):
         return out + skip + psqt
 
     @torch.no_grad()
+    def refactored(self, factorized: bool) -> SFNNv5:
+        """The same function with or without virtual features (added as zeros, or folded)."""
+        net = SFNNv5(factorized, self.description)
+        state = self.state_dict()
+        real = self.input.real_weight()
+        if factorized:
+            real = torch.cat([real, torch.zeros_like(real[:PLANE_SIZE])])
+        state["input.weight"] = real
+        net.load_state_dict(state)
+        return net
+
+    @torch.no_grad()
     def clip_weights(self) -> None:
         """Keep hidden weights inside what int8 holds after quantisation (nnue-pytorch clips
         after every optimiser step), so the exported net computes what was trained."""

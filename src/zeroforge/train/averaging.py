@@ -23,9 +23,13 @@ AVERAGING_KINDS = ("none", "ema", "swa")
 
 
 @torch.no_grad()
-def refresh_batch_norm(net: nn.Module, batches: Iterable[torch.Tensor]) -> int:
-    """Recompute every BN layer's running mean/var as the plain average over `batches`."""
+def refresh_batch_norm(net: nn.Module, batches: Iterable[Any], forward: Any = None) -> int:
+    """Recompute every BN layer's running mean/var as the plain average over `batches` (network
+    inputs, or batches that `forward(net, batch)` runs); a net without BN is left alone."""
     norms = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return 0
+    forward = forward or (lambda module, planes: module(planes))
     momenta = {m: m.momentum for m in norms}
     for m in norms:
         m.reset_running_stats()
@@ -33,8 +37,8 @@ def refresh_batch_norm(net: nn.Module, batches: Iterable[torch.Tensor]) -> int:
     was_training = net.training
     net.train()
     count = 0
-    for planes in batches:
-        net(planes)
+    for batch in batches:
+        forward(net, batch)
         count += 1
     for m in norms:
         m.momentum = momenta[m]
@@ -53,7 +57,7 @@ class WeightAveraging(pl.Callback):
         self.decay = float(cfg.get("decay", 0.999))
         self.every = int(cfg.get("every", 1))
         self.start = parse_until(cfg.get("start", 0), max_steps)
-        self.recent: deque[torch.Tensor] = deque(maxlen=int(cfg.get("bn_refresh_batches", 8)))
+        self.recent: deque[Any] = deque(maxlen=int(cfg.get("bn_refresh_batches", 8)))
         self.averaged: AveragedModel | None = None
         self._pending_state: dict[str, Any] | None = None
 
@@ -73,7 +77,7 @@ class WeightAveraging(pl.Callback):
         batch: Any,
         batch_idx: int,
     ) -> None:
-        self.recent.append(batch["planes"].detach())
+        self.recent.append({key: value.detach() for key, value in batch.items()})
         step = trainer.global_step
         if step >= self.start and step % self.every == 0:
             self.averaged.update_parameters(pl_module.net)
@@ -82,7 +86,7 @@ class WeightAveraging(pl.Callback):
         """A copy of the averaged network with BN statistics refreshed on recent batches."""
         net = copy.deepcopy(self.averaged.module)
         with torch.autocast(pl_module.device.type, enabled=False):
-            refresh_batch_norm(net, (pl_module.prepare(p) for p in self.recent))
+            refresh_batch_norm(net, self.recent, pl_module.game.forward)
         return net.eval()
 
     def state_dict(self) -> dict[str, Any]:

@@ -5,8 +5,9 @@
 - `MetricsCSV`: `metrics.csv`, one row per `log_every` steps (losses, accuracy, learning rate,
   samples/s) and one per validation run, appended (flushed and fsynced: a crash loses at most
   the row being written, which a resumed run drops with the rows past its checkpoint).
-- `LZExport`: Leela Zero weights in `nets/` every `export_every` steps and at the end
-  (`nets/final.txt.gz`, plus `nets/final-<ema|swa>.txt.gz` for the averaged copy).
+- `NetExport`: the engine's file in `nets/` every `export_every` steps and at the end, as the
+  game writes it (Go: Leela Zero weights `nets/final.txt.gz`; chess: `nets/final.nnue`), plus
+  `nets/final-<ema|swa>.*` for the averaged copy.
 """
 
 from __future__ import annotations
@@ -44,14 +45,16 @@ METRICS_COLUMNS = (
     "kd_policy_loss",
     "kd_value_mse",
     "kd_alpha",
+    "cp_mae",
     "val_loss",
     "val_policy_loss",
     "val_value_mse",
     "val_accuracy",
+    "val_cp_mae",
 )
 
 # Logged only by some runs: a residual head's L2 (nn/heads.py), a z/q value blend
-# (train/targets.py), distillation (train/distill.py).
+# (train/targets.py), distillation (train/distill.py), chess (train/game_chess.py: cp_mae).
 EXTRA_TRAIN = (
     "head_l2",
     "value_mse_z",
@@ -60,7 +63,9 @@ EXTRA_TRAIN = (
     "kd_policy_loss",
     "kd_value_mse",
     "kd_alpha",
+    "cp_mae",
 )
+VAL_TERMS = ("loss", "policy_loss", "value_mse", "accuracy", "cp_mae")
 
 
 def data_epoch(trainer: pl.Trainer) -> int:
@@ -115,7 +120,8 @@ class MetricsCSV(pl.Callback):
         step = trainer.global_step
         if step % self.log_every != 0 or not trainer.is_global_zero:
             return
-        now, batch_size = time.perf_counter(), batch["planes"].shape[0] * trainer.world_size
+        now = time.perf_counter()
+        batch_size = pl_module.game.batch_size(batch) * trainer.world_size
         start_time, start_step = self._clock
         rate = (step - start_step) * batch_size / max(now - start_time, 1e-9)
         self._clock = (now, step)
@@ -137,7 +143,7 @@ class MetricsCSV(pl.Callback):
             return
         metrics = trainer.callback_metrics
         row = {"step": trainer.global_step, "epoch": data_epoch(trainer)}
-        for name in ("loss", "policy_loss", "value_mse", "accuracy"):
+        for name in VAL_TERMS:
             if f"val/{name}" in metrics:
                 row[f"val_{name}"] = f"{float(metrics[f'val/{name}']):.6g}"
         if trainer.sanity_checking:  # before on_train_start, which starts the file
@@ -154,12 +160,11 @@ class MetricsCSV(pl.Callback):
             os.fsync(handle.fileno())
 
 
-class LZExport(pl.Callback):
-    """Exports the network (and its averaged copy) as Leela Zero weights into `nets/`."""
+class NetExport(pl.Callback):
+    """Exports the network (and its averaged copy) into `nets/` as the run's game writes it."""
 
     def __init__(self, nets_dir: Path, export_every: int):
         self.nets_dir, self.export_every = Path(nets_dir), export_every
-        self._warned = False
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         step = trainer.global_step
@@ -170,23 +175,15 @@ class LZExport(pl.Callback):
         self.export(trainer, pl_module, "final")
 
     def export(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stem: str) -> None:
-        from zeroforge.formats.lzweights import export_net
-        from zeroforge.nn.nfnet import ExportError
-
         if not trainer.is_global_zero:
             return
         self.nets_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            export_net(pl_module.net, self.nets_dir / f"{stem}.txt.gz")
-        except ExportError as error:  # a net leelaz cannot compute (NF with SiLU): train on
-            if not self._warned:
-                pl.utilities.rank_zero_warn(f"no Leela Zero export: {error}")
-            self._warned = True
-            return
+        if pl_module.game.export(pl_module.net, self.nets_dir, stem) is None:
+            return  # a net the engine cannot compute (the game warned once)
         for callback in trainer.callbacks:
             if isinstance(callback, WeightAveraging) and callback.averaged is not None:
                 averaged = callback.averaged_net(pl_module)
-                export_net(averaged, self.nets_dir / f"{stem}-{callback.kind}.txt.gz")
+                pl_module.game.export(averaged, self.nets_dir, f"{stem}-{callback.kind}")
 
 
 class StepProgressBar(TQDMProgressBar):

@@ -67,6 +67,15 @@ def _number(metrics: dict, key: str) -> float | None:
     return float(metrics[key]) if key in metrics else None
 
 
+def _terms(metrics: dict, stage: str) -> str:
+    """(policy P, value V) for Go, (cp_mae C) for chess: the parts of a loss worth a glance."""
+    policy, value = _number(metrics, f"{stage}/policy_loss"), _number(metrics, f"{stage}/value_mse")
+    if policy is not None and value is not None:
+        return f" (policy {policy:.4f}, value {value:.4f})"
+    cp_mae = _number(metrics, f"{stage}/cp_mae")
+    return f" (cp_mae {cp_mae:.1f})" if cp_mae is not None else ""
+
+
 class ProgressLines(pl.Callback):
     """One plain line every `every` steps and one per validation run, on stdout."""
 
@@ -85,18 +94,14 @@ class ProgressLines(pl.Callback):
         parts = [f"step {step}/{trainer.max_steps}"]
         loss = _number(metrics, "train/loss")
         if loss is not None:
-            policy, value = (
-                _number(metrics, "train/policy_loss"),
-                _number(metrics, "train/value_mse"),
-            )
-            parts.append(f"loss {loss:.4f} (policy {policy:.4f}, value {value:.4f})")
+            parts.append(f"loss {loss:.4f}{_terms(metrics, 'train')}")
         accuracy, lr = _number(metrics, "train/accuracy"), _number(metrics, "train/lr")
         if accuracy is not None:
             parts.append(f"accuracy {accuracy:.3f}")
         if lr is not None:
             parts.append(f"lr {lr:.3g}")
         now, (last_time, last_step) = time.perf_counter(), self._last
-        samples = (step - last_step) * batch["planes"].shape[0] * trainer.world_size
+        samples = (step - last_step) * pl_module.game.batch_size(batch) * trainer.world_size
         parts.append(f"{samples / max(now - last_time, 1e-9):.0f} samples/s")
         parts.append(f"{now - self._start[0]:.0f} s")
         self._last = (now, step)
@@ -107,14 +112,10 @@ class ProgressLines(pl.Callback):
         loss = _number(metrics, "val/loss")
         if loss is None:
             return
-        policy, value = _number(metrics, "val/policy_loss"), _number(metrics, "val/value_mse")
         accuracy = _number(metrics, "val/accuracy")
         when = "before training" if trainer.sanity_checking else f"step {trainer.global_step}"
-        self._print(
-            trainer,
-            f"{when}  validation loss {loss:.4f} (policy {policy:.4f}, value {value:.4f})"
-            f"  accuracy {accuracy:.3f}",
-        )
+        line = f"{when}  validation loss {loss:.4f}{_terms(metrics, 'val')}"
+        self._print(trainer, line + (f"  accuracy {accuracy:.3f}" if accuracy is not None else ""))
 
     @staticmethod
     def _print(trainer: pl.Trainer, line: str) -> None:

@@ -1,4 +1,6 @@
-"""The data side of training: chunk files -> an endless, resumable stream of training batches.
+"""The data side of training: data files -> an endless, resumable stream of training batches,
+for either game: the game (train/games.py) makes the dataset (Go: `data.ChunkDataset` over LZ
+chunks; chess: `data.chess_dataset.ChessDataset` over Stockfish data, a ChunkDataset too).
 
 Training reads `data.ChunkDataset` epoch after epoch as one endless stream (`DataStream`):
 Lightning sees a single epoch that `max_steps` ends, so DDP ranks whose shards differ in
@@ -21,6 +23,8 @@ from torch.utils.data import DataLoader
 
 from zeroforge.data.dataset import ChunkDataset, expand_paths, split_files
 from zeroforge.data.files import whole_files_to_hold_out
+from zeroforge.train.game_go import GoGame
+from zeroforge.train.games import Game
 
 STREAM_KEY = "stream"  # batch entry holding (data epoch, index in epoch); removed before use
 
@@ -67,9 +71,10 @@ class DataStream:
 
 
 class ChunkDataModule(pl.LightningDataModule):
-    def __init__(self, cfg: Mapping[str, Any], seed: int):
+    def __init__(self, cfg: Mapping[str, Any], seed: int, game: Game | None = None):
         super().__init__()
         self.cfg, self.seed = cfg, seed
+        self.game = game if game is not None else GoGame  # (its dataset needs no run state)
         self.consumed: tuple[int, int] | None = None  # (data epoch, index) of the last batch
         self.resume_from = (0, 0)
         self.val_share = 0.0  # > 0: validation is this last share of every training file
@@ -77,10 +82,10 @@ class ChunkDataModule(pl.LightningDataModule):
     def files(self) -> tuple[list[str], list[str]]:
         train, val, fraction = self.cfg["train"], self.cfg.get("val"), self.cfg["val_fraction"]
         if val:
-            return expand_paths(_plain(train)), expand_paths(_plain(val))
+            return self.expand(train), self.expand(val)
         if fraction <= 0:
-            return expand_paths(_plain(train)), []
-        files = expand_paths(_plain(train))
+            return self.expand(train), []
+        files = self.expand(train)
         if whole_files_to_hold_out(len(files), float(fraction)):
             return split_files(files, float(fraction), self.seed)
         self.val_share = float(fraction)
@@ -90,23 +95,16 @@ class ChunkDataModule(pl.LightningDataModule):
         )
         return files, files
 
+    def expand(self, paths: Any) -> list[str]:
+        return expand_paths(_plain(paths), self.game.data_suffixes)
+
     def setup(self, stage: str) -> None:
         self.train_files, self.val_files = self.files()
 
     def dataset(self, files: list[str], training: bool) -> ChunkDataset:
-        cfg = self.cfg
         cut = 1.0 - self.val_share
         share = (0.0, 1.0) if not self.val_share else (0.0, cut) if training else (cut, 1.0)
-        return ChunkDataset(
-            files,
-            batch_size=int(cfg["batch_size"]),
-            sample_rate=float(cfg["sample_rate"]) if training else 1.0,
-            shuffle_buffer=int(cfg["shuffle_buffer"]) if training else int(cfg["batch_size"]),
-            symmetries=bool(cfg["symmetries"]) and training,
-            seed=self.seed,
-            drop_last=training,
-            position_range=share,
-        )
+        return self.game.dataset(files, self.cfg, self.seed, training, position_range=share)
 
     def train_dataloader(self) -> DataStream:
         dataset = self.dataset(self.train_files, training=True)

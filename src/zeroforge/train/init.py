@@ -23,7 +23,14 @@ from torch import nn
 from zeroforge.nn.checkpoint import load_any_net
 
 INIT_KINDS = ("default", "input_bias")
-TRAINING_OPTIONS = ("bn_momentum", "affine_gamma")  # kept from the config under init_from
+# kept from the config under init_from (SFNNv5: virtual features join or leave at no cost)
+TRAINING_OPTIONS = ("bn_momentum", "affine_gamma", "factorized")
+
+
+def _shape(network: Mapping[str, Any]) -> str:
+    if network.get("kind") == "sfnnv5":
+        return "SFNNv5"
+    return f"{network.get('blocks')}x{network.get('filters')}"
 
 
 def network_from_file(path: str, network: MutableMapping[str, Any]) -> tuple[nn.Module, str]:
@@ -34,8 +41,9 @@ def network_from_file(path: str, network: MutableMapping[str, Any]) -> tuple[nn.
     for key in TRAINING_OPTIONS:
         if key in wanted and key in network:
             wanted[key] = network[key]
-    before = f"{network.get('blocks')}x{network.get('filters')}"
-    shape = f"{wanted['blocks']}x{wanted['filters']}"
+    if "factorized" in wanted and wanted["factorized"] != net.config()["factorized"]:
+        net = net.refactored(bool(wanted["factorized"]))
+    before, shape = _shape(network), _shape(wanted)
     for key in [k for k in network if k not in wanted]:
         del network[key]
     network.update(wanted)

@@ -1,7 +1,7 @@
 """Loss terms and metrics of training, as small pure functions of tensors.
 
 Which targets they are applied to (z, a z/q blend, a teacher's outputs) is decided by the
-LightningModule in one place (`LZTrainModule.targets`); these functions only compute.
+game in one place (`GoGame.targets`, train/game_go.py); these functions only compute.
 Leela Zero's TensorFlow trainer (tfprocess.py) is the reference: loss = policy cross-entropy
 + value_weight * value MSE + l2 * sum(w^2) / 2 over convolution and fully connected weights.
 """
@@ -49,3 +49,32 @@ def regularized_parameters(model: nn.Module) -> list[nn.Parameter]:
 def l2_penalty(parameters: Iterable[torch.Tensor]) -> torch.Tensor:
     """sum(w^2) / 2 over the tensors, as TensorFlow's l2_loss (scale it by the L2 coefficient)."""
     return 0.5 * sum(p.float().square().sum() for p in parameters)
+
+
+NNUE_LOSS_KINDS = ("power", "cross_entropy")
+
+
+def nnue_loss(
+    predicted: torch.Tensor,
+    score: torch.Tensor,
+    result: torch.Tensor,
+    lam: float,
+    scale: float,
+    kind: str = "power",
+    power: float = 2.5,
+) -> torch.Tensor:
+    """nnue-pytorch's loss, in win-probability space. All three in the side to move's view:
+    `predicted` and `score` in Stockfish internal units, `result` -1/0/1. The target is
+    lam * sigmoid(score / scale) + (1 - lam) * (result + 1) / 2; the prediction sigmoid(predicted
+    / scale). `power`: mean |prediction - target| ** power (2: MSE; nnue-pytorch now uses 2.5);
+    `cross_entropy`: the cross-entropy minus the target's own entropy (0 at a perfect fit)."""
+    logit = predicted.float() / scale
+    target = lam * torch.sigmoid(score.float() / scale) + (1.0 - lam) * (result.float() + 1) / 2
+    if kind == "power":
+        return (torch.sigmoid(logit) - target).abs().pow(power).mean()
+    if kind == "cross_entropy":
+        cross = -(target * F.logsigmoid(logit) + (1 - target) * F.logsigmoid(-logit))
+        eps = 1e-12
+        entropy = -(target * (target + eps).log() + (1 - target) * (1 - target + eps).log())
+        return (cross - entropy).mean()
+    raise ValueError(f"loss.kind: {kind!r} is not one of {NNUE_LOSS_KINDS}")

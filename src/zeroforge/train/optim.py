@@ -2,7 +2,8 @@
 
 L2 regularisation is a loss term (losses.l2_penalty, `optim.l2`), as in Leela Zero, so every
 optimiser sees the same objective. AdamW's decoupled `weight_decay` applies, when set, to the same
-parameters as L2 (conv and FC weights), never to biases or batch-norm betas.
+parameters as L2 (the game's choice: conv and FC weights for Go, every weight for chess), never
+to biases or batch-norm betas.
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ from zeroforge.train.losses import regularized_parameters
 OPTIMIZERS = ("sgd", "adamw", "ranger")
 
 
-def parameter_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
-    """Trainable parameters split into a decayed group (conv/FC weights) and the rest."""
-    decayed = {id(p) for p in regularized_parameters(model)}
+def parameter_groups(
+    model: nn.Module, weight_decay: float, decayed: list[nn.Parameter] | None = None
+) -> list[dict[str, Any]]:
+    """Trainable parameters split into a decayed group (`decayed`, by default the conv/FC
+    weights) and the rest."""
+    decayed = {id(p) for p in (regularized_parameters(model) if decayed is None else decayed)}
     trainable = [p for p in model.parameters() if p.requires_grad]
     return [
         {"params": [p for p in trainable if id(p) in decayed], "weight_decay": weight_decay},
@@ -28,10 +32,13 @@ def parameter_groups(model: nn.Module, weight_decay: float) -> list[dict[str, An
     ]
 
 
-def build_optimizer(cfg: Mapping[str, Any], model: nn.Module) -> torch.optim.Optimizer:
-    """The optimiser named by `cfg.name` over the model's trainable parameters."""
+def build_optimizer(
+    cfg: Mapping[str, Any], model: nn.Module, decayed: list[nn.Parameter] | None = None
+) -> torch.optim.Optimizer:
+    """The optimiser named by `cfg.name` over the model's trainable parameters (`decayed`: the
+    ones weight decay applies to, by default conv/FC weights)."""
     name = cfg["name"]
-    groups = parameter_groups(model, float(cfg.get("weight_decay", 0.0)))
+    groups = parameter_groups(model, float(cfg.get("weight_decay", 0.0)), decayed)
     lr = float(cfg["lr"])
     if name == "sgd":
         return torch.optim.SGD(
@@ -50,5 +57,14 @@ def build_optimizer(cfg: Mapping[str, Any], model: nn.Module) -> torch.optim.Opt
     if name == "ranger":
         from pytorch_optimizer import Ranger
 
-        return Ranger(groups, lr=lr, betas=tuple(cfg.get("betas", (0.95, 0.999))))
+        return Ranger(
+            groups,
+            lr=lr,
+            betas=tuple(cfg.get("betas", (0.95, 0.999))),
+            eps=float(cfg.get("eps", 1e-5)),
+            # nnue-pytorch's Ranger: momentum SGD steps while RAdam's variance is unrectified
+            # (pytorch_optimizer's default skips those first ~5 steps), no gradient centralisation
+            degenerated_to_sgd=bool(cfg.get("degenerated_to_sgd", False)),
+            use_gc=bool(cfg.get("use_gc", True)),
+        )
     raise ValueError(f"optim.name: {name!r} is not one of {OPTIMIZERS}")

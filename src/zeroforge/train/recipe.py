@@ -20,11 +20,11 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from zeroforge.atomic import atomic_write_text
 from zeroforge.train.averaging import WeightAveraging
-from zeroforge.train.callbacks import AtomicCheckpointIO, LZExport, MetricsCSV
+from zeroforge.train.callbacks import AtomicCheckpointIO, MetricsCSV, NetExport
 from zeroforge.train.console import progress_callbacks, progress_mode, quiet_third_party
 from zeroforge.train.datamodule import ChunkDataModule
 from zeroforge.train.init import load_weights, network_from_file
-from zeroforge.train.module import LZTrainModule
+from zeroforge.train.module import TrainModule
 
 BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")  # /proc/cpuinfo flags of native bf16 arithmetic
 
@@ -85,7 +85,7 @@ def build_callbacks(cfg: DictConfig, out_dir: Path) -> list[pl.Callback]:
     ]
     if cfg.averaging.kind != "none":
         callbacks.append(WeightAveraging(cfg.averaging, int(train.max_steps)))
-    callbacks.append(LZExport(out_dir / "nets", int(train.export_every)))
+    callbacks.append(NetExport(out_dir / "nets", int(train.export_every)))
     callbacks += progress_callbacks(progress_mode(train.progress), int(train.print_every))
     return callbacks
 
@@ -125,8 +125,8 @@ def write_config(cfg: DictConfig, out_dir: Path) -> None:
 
 
 def run(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> Path | None:
-    """Train as `cfg` says (plus any extra callbacks); returns the final LZ weights' path
-    (None in the other processes of a multi-process run)."""
+    """Train as `cfg` says (plus any extra callbacks); returns the final net's path (Leela Zero
+    weights or .nnue; None in the other processes of a multi-process run)."""
     quiet_third_party()
     out_dir = Path(cfg.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -143,10 +143,10 @@ def run(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> Path | 
         rank_zero_info(note)
     write_config(cfg, out_dir)
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
-    module = LZTrainModule(module_config(cfg, channels_last))
+    module = TrainModule(module_config(cfg, channels_last))
     if initial is not None:
         load_weights(module.net, initial, str(cfg.init_from))
-    data = ChunkDataModule(cfg.data, int(cfg.seed))
+    data = ChunkDataModule(cfg.data, int(cfg.seed), module.game)
     trainer = build_trainer(cfg, out_dir, precision, extra_callbacks)
     trainer.fit(module, datamodule=data, ckpt_path=os.fspath(cfg.resume) if cfg.resume else None)
-    return out_dir / "nets" / "final.txt.gz" if trainer.is_global_zero else None
+    return out_dir / "nets" / module.game.final_name if trainer.is_global_zero else None

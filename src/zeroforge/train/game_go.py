@@ -1,0 +1,126 @@
+"""Go (Leela Zero) in the training loop: the LZ/NF networks, policy + value losses with the z/q
+blend and distillation, Leela Zero weights export, training chunks (the `Game` of train/games.py).
+
+Training targets are made in one method, `targets`, so a z/q blend or a teacher's outputs change
+that method only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+from torch import nn
+
+from zeroforge.nn.checkpoint import build_network
+from zeroforge.nn.heads import head_penalty
+from zeroforge.train import losses
+from zeroforge.train.distill import Distillation, add_kd_terms
+from zeroforge.train.targets import ValueTarget, add_value_terms, make_targets
+
+
+class GoGame:
+    name = "go"
+    val_terms = ("policy_loss", "value_mse", "accuracy", "loss")
+    final_name = "final.txt.gz"
+    data_suffixes = None  # a directory scan finds the registered kinds (data/files.py)
+
+    def __init__(self, config: Mapping[str, Any]):
+        self.network = config["network"]
+        self.channels_last = bool(config.get("channels_last", False))
+        self.value_weight = float(config.get("loss", {}).get("value_weight", 1.0))
+        # The value target (z/q blend, train/targets.py) and teachers (train/distill.py; they are
+        # kept out of the module's parameters and checkpoints).
+        data_paths = config.get("data", {}).get("train")
+        max_steps = int(config["max_steps"])
+        self.value_target = ValueTarget(config.get("value"), max_steps, data_paths)
+        self.distillation = Distillation.from_config(config.get("kd"), max_steps)
+        self._warned = False
+
+    def build_net(self) -> nn.Module:
+        net = build_network(self.network)
+        return net.to(memory_format=torch.channels_last) if self.channels_last else net
+
+    def batch_size(self, batch: Mapping[str, torch.Tensor]) -> int:
+        return batch["planes"].shape[0]
+
+    def prepare(self, planes: torch.Tensor) -> torch.Tensor:
+        """uint8 planes [B,18,19,19] from the data pipeline -> float network input."""
+        planes = planes.to(torch.float32)
+        if self.channels_last:
+            planes = planes.contiguous(memory_format=torch.channels_last)
+        return planes
+
+    def forward(self, net: nn.Module, batch: Mapping[str, torch.Tensor]) -> Any:
+        return net(self.prepare(batch["planes"]))
+
+    def targets(
+        self, batch: Mapping[str, torch.Tensor], planes: torch.Tensor, step: int, training: bool
+    ) -> dict[str, Any]:
+        """What the heads are trained towards: the search's visit fractions, the result z (or a
+        z/q blend) and, while training with teachers, their outputs on the same input `planes`."""
+        return make_targets(batch, planes, step, training, self.value_target, self.distillation)
+
+    def losses(
+        self, net: nn.Module, batch: Mapping[str, torch.Tensor], step: int, training: bool
+    ) -> dict[str, torch.Tensor]:
+        planes = self.prepare(batch["planes"])
+        policy_logits, value = net(planes)
+        target = self.targets(batch, planes, step, training)
+        terms = {
+            "policy_loss": losses.policy_cross_entropy(policy_logits, target["policy"]),
+            "value_mse": losses.value_mse(value, target["value"]),
+            "accuracy": losses.top1_accuracy(policy_logits, target["policy"]),
+        }
+        terms["loss"] = terms["policy_loss"] + self.value_weight * terms["value_mse"]
+        add_value_terms(terms, value, target)
+        add_kd_terms(terms, policy_logits, value, target, self.value_weight)
+        head_l2 = head_penalty(net)  # a residual head's own L2 (nn/heads.py)
+        if head_l2 is not None:
+            terms["head_l2"] = head_l2
+            terms["loss"] = terms["loss"] + head_l2
+        return terms
+
+    def regularized(self, net: nn.Module) -> list[nn.Parameter]:
+        return losses.regularized_parameters(net)
+
+    def after_step(self, net: nn.Module) -> None:
+        pass
+
+    def export(self, net: nn.Module, directory: Path, stem: str) -> Path | None:
+        from zeroforge.formats.lzweights import export_net
+        from zeroforge.nn.nfnet import ExportError
+
+        path = directory / f"{stem}.txt.gz"
+        try:
+            export_net(net, path)
+        except ExportError as error:  # a net leelaz cannot compute (NF with SiLU): train on
+            if not self._warned:
+                pl.utilities.rank_zero_warn(f"no Leela Zero export: {error}")
+            self._warned = True
+            return None
+        return path
+
+    @staticmethod
+    def dataset(
+        files: list[str],
+        data: Mapping[str, Any],
+        seed: int,
+        training: bool,
+        position_range: tuple[float, float] = (0.0, 1.0),
+    ) -> torch.utils.data.IterableDataset:
+        from zeroforge.data.dataset import ChunkDataset
+
+        return ChunkDataset(
+            files,
+            batch_size=int(data["batch_size"]),
+            sample_rate=float(data["sample_rate"]) if training else 1.0,
+            shuffle_buffer=int(data["shuffle_buffer"]) if training else int(data["batch_size"]),
+            symmetries=bool(data["symmetries"]) and training,
+            seed=seed,
+            drop_last=training,
+            position_range=position_range,
+        )

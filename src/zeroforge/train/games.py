@@ -1,0 +1,80 @@
+"""What differs between the games in the one training loop, behind one small interface.
+
+The LightningModule (train/module.py), the recipe, the data stream and the callbacks are the same
+for Go and chess; each game implements `Game` once (train/game_go.py, train/game_chess.py), in
+the spirit of nnue-pytorch, which keeps model, features and serializer apart:
+
+    build_net()                  a fresh network from config["network"]
+    batch_size(batch)            positions in a batch
+    forward(net, batch)          the network's output on a batch (weight averaging's BN refresh)
+    losses(net, batch, step, training)
+                                 {"loss": the objective, other terms and metrics to log}
+    val_terms                    the terms validation logs (val/<term>)
+    regularized(net)             the weights the `optim.l2` term applies to
+    after_step(net)              called after each optimiser step (chess: clip to int8 ranges)
+    export(net, directory, stem) write the engine's file (LZ weights / .nnue); its path, or None
+    final_name                   file name of the final export in nets/
+    dataset(files, data, seed, training, position_range)
+                                 the streaming dataset (data.dataset.ChunkDataset or a subclass)
+    data_suffixes                the data files a directory scan picks up (None: Go's kinds)
+
+The game follows from the network: `network.kind` sfnnv5 is chess, lz and nf are Go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+from torch import nn
+
+CHESS_NETWORKS = ("sfnnv5",)
+
+
+class Game(Protocol):
+    name: str
+    val_terms: tuple[str, ...]
+    final_name: str
+    data_suffixes: tuple[str, ...] | None
+
+    def build_net(self) -> nn.Module: ...
+
+    def batch_size(self, batch: Mapping[str, torch.Tensor]) -> int: ...
+
+    def forward(self, net: nn.Module, batch: Mapping[str, torch.Tensor]) -> Any: ...
+
+    def losses(
+        self, net: nn.Module, batch: Mapping[str, torch.Tensor], step: int, training: bool
+    ) -> dict[str, torch.Tensor]: ...
+
+    def regularized(self, net: nn.Module) -> list[nn.Parameter]: ...
+
+    def after_step(self, net: nn.Module) -> None: ...
+
+    def export(self, net: nn.Module, directory: Path, stem: str) -> Path | None: ...
+
+    def dataset(
+        self,
+        files: list[str],
+        data: Mapping[str, Any],
+        seed: int,
+        training: bool,
+        position_range: tuple[float, float] = (0.0, 1.0),
+    ) -> torch.utils.data.IterableDataset: ...
+
+
+def game_name(network: Mapping[str, Any]) -> str:
+    return "chess" if network.get("kind") in CHESS_NETWORKS else "go"
+
+
+def game_for(config: Mapping[str, Any]) -> Game:
+    """The game of a module config (the sections of the run's config, train/recipe.py)."""
+    if game_name(config["network"]) == "chess":
+        from zeroforge.train.game_chess import ChessGame
+
+        return ChessGame(config)
+    from zeroforge.train.game_go import GoGame
+
+    return GoGame(config)
