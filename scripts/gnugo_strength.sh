@@ -6,7 +6,7 @@
 #   bash scripts/gnugo_strength.sh [OUT]        # default runs/gnugo-strength
 #
 # Knobs (environment): CORPUS_GAMES (the first N games of data/gnugo-l1 by seed; default all),
-# BLOCKS, FILTERS (net size), STEPS (of BATCH positions), LR, VISITS (a space-separated list:
+# BLOCKS, FILTERS (net size), HEAD (network.head), STEPS (of BATCH positions), LR, VISITS (a space-separated list:
 # one match per value), GAMES (per match), WORKERS (games at once). The defaults are the
 # recorded run except CORPUS_GAMES (it used 45).
 # Rerunning resumes each match from OUT/match-vV/results.jsonl (delete OUT to start afresh).
@@ -16,6 +16,7 @@ out=${1:-runs/gnugo-strength}
 zf=${ZF:-.venv/bin/zeroforge}
 blocks=${BLOCKS:-2}
 filters=${FILTERS:-32}
+head=${HEAD:-conv_residual}  # the recorded run; main's default head is now conv
 steps=${STEPS:-3000}
 batch=${BATCH:-64}
 lr=${LR:-0.002}
@@ -31,6 +32,7 @@ $zf sgf2chunks $(ls data/gnugo-l1/*.sgf | sort | head -n "$corpus_games") \
     --out "$out/chunks" --prefix gnugo-l1 --games-per-chunk 8
 if [ ! -f "$out/train/nets/final.txt.gz" ]; then
     $zf train network=2x16 network.blocks="$blocks" network.filters="$filters" \
+        network.head="$head" network.head_residual_l2=1e-3 \
         "data.train=[$out/chunks,data/sample/gnugo48]" data.val=data/sample/gnugo \
         data.sample_rate=1.0 data.batch_size="$batch" data.shuffle_buffer=65536 \
         data.val_batches=30 optim=adamw optim.lr="$lr" schedule=warmup_cosine \
