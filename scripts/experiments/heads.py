@@ -263,15 +263,18 @@ def at_step(curve, step: int) -> str:
 
 def table(results: dict[str, list[tuple[int, float, float]]]) -> str:
     """Markdown: loss at fixed steps, best (step), value MSE there, gap to the reference."""
+    steps = (100, 200, 300, 500, 1000)
     lines = [
-        "| run | step 100 | 200 | 500 | 1000 | best (step) | value MSE at best | best - reference |",
-        "|---|---|---|---|---|---|---|---|",
+        "| run | "
+        + " | ".join(f"step {s}" for s in steps)
+        + " | best (step) | value MSE at best | best - reference |",
+        "|---|" + "---|" * (len(steps) + 3),
     ]
     for name, curve in results.items():
         step, best, mse = min(curve, key=lambda point: point[1])
         reference = results.get(f"{name.split()[0]} reference")
         gap = best - min(p for _, p, _ in reference) if reference else float("nan")
-        points = " | ".join(at_step(curve, s) for s in (100, 200, 500, 1000))
+        points = " | ".join(at_step(curve, s) for s in steps)
         lines.append(f"| {name} | {points} | {best:.2f} ({step}) | {mse:.3f} | {gap:+.2f} |")
     return "\n".join(lines) + "\n"
 
