@@ -139,3 +139,81 @@ def evaluate_float(net: NnueNet, board: chess.Board) -> float:
 def to_pawns(value: int) -> float:
     """Internal units -> the pawns Stockfish 15.1 prints."""
     return value / NORMALIZE_TO_PAWN_VALUE
+
+
+# ---------------------------------------------------------------- batches (teacher labels)
+BATCH_ROWS = 4096  # positions per block
+
+
+def _cdiv_array(a: np.ndarray, b: int) -> np.ndarray:
+    """C++ integer division of an int64 array by a positive int (truncates towards zero)."""
+    return np.sign(a) * (np.abs(a) // b)
+
+
+def _accumulator_rows(tables, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Accumulators (int16, wrapped as Stockfish's) and PSQT sums of B positions. The sums run
+    in floating point, exactly: 32 int16 rows stay far below float32's 2**24, and the PSQT
+    (int32 rows) is summed in float64."""
+    import torch
+    import torch.nn.functional as F
+
+    weights, psqt_weights, biases = tables
+    present = torch.from_numpy(features >= 0)
+    rows = torch.from_numpy(features.clip(min=0).astype(np.int64))
+    sums = [
+        F.embedding_bag(rows, table, mode="sum", per_sample_weights=present.to(table.dtype))
+        for table in (weights, psqt_weights)
+    ]
+    acc = sums[0].numpy().astype(np.int64) + biases
+    return acc.astype(np.int16), sums[1].numpy().astype(np.int64)
+
+
+def _evaluate_block(net: NnueNet, tables, us, them, bucket) -> np.ndarray:
+    half = net.arch.half_dims // 2
+    parts, psqts = [], []
+    for features in (us, them):
+        acc, psqt = _accumulator_rows(tables, features)
+        clipped = np.clip(acc.astype(np.int64), 0, CLIP)
+        parts.append(clipped[:, :half] * clipped[:, half:] // 128)
+        psqts.append(psqt)
+    transformed = np.concatenate(parts, axis=1)
+    values = np.zeros(len(bucket), dtype=np.int64)
+    for stack in np.unique(bucket):
+        rows = np.flatnonzero(bucket == stack)
+        fc0, fc1, fc2 = net.stacks[stack]
+        out0 = fc0.biases.astype(np.int64) + transformed[rows] @ fc0.weights.T.astype(np.int64)
+        head = out0[:, :FC0_OUTPUTS]
+        x1 = np.zeros((len(rows), fc1.weights.shape[1]), dtype=np.int64)
+        x1[:, :FC0_OUTPUTS] = np.minimum(CLIP, (head * head) >> SQR_SHIFT)
+        x1[:, FC0_OUTPUTS : 2 * FC0_OUTPUTS] = np.clip(head >> WEIGHT_SCALE_BITS, 0, CLIP)
+        out1 = fc1.biases.astype(np.int64) + x1 @ fc1.weights.T.astype(np.int64)
+        x2 = np.clip(out1 >> WEIGHT_SCALE_BITS, 0, CLIP)
+        out2 = int(fc2.biases[0]) + x2 @ fc2.weights[0].astype(np.int64)
+        positional = out2 + _cdiv_array(out0[:, FC0_OUTPUTS] * SKIP_NUM, SKIP_DEN)
+        material = _cdiv_array(psqts[0][rows, stack] - psqts[1][rows, stack], 2)
+        values[rows] = _cdiv_array(material + positional, OUTPUT_SCALE)
+    return values
+
+
+def evaluate_features(
+    net: NnueNet, us: np.ndarray, them: np.ndarray, bucket: np.ndarray
+) -> np.ndarray:
+    """`evaluate(...).value` of many positions at once, bit-exact, from their HalfKAv2_hm
+    features ([B, K] per perspective, -1 pads; the side to move first, as the compiled decoder
+    gives them) and layer stacks [B] -> int64 [B], internal units, side to move's view."""
+    if net.arch is not SFNNV5:
+        raise ValueError(f"forward pass implemented for {SFNNV5.name} only, not {net.arch.name}")
+    import torch
+
+    us, them, bucket = np.asarray(us), np.asarray(them), np.asarray(bucket, dtype=np.int64)
+    tables = (
+        torch.from_numpy(net.ft_weights.astype(np.float32)),
+        torch.from_numpy(net.psqt_weights.astype(np.float64)),
+        net.ft_biases.astype(np.int64),
+    )
+    blocks = [
+        _evaluate_block(net, tables, us[i : i + BATCH_ROWS], them[i : i + BATCH_ROWS],
+                        bucket[i : i + BATCH_ROWS])
+        for i in range(0, len(bucket), BATCH_ROWS)
+    ]  # fmt: skip
+    return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.int64)

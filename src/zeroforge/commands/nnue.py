@@ -4,6 +4,7 @@
     zeroforge nnue gensfen OUT (--games N | --positions N) (--depth D | --nodes N) ...
     zeroforge nnue export NET OUT.nnue [--check]     (commands/nnue_net.py)
     zeroforge nnue check NET.nnue [--positions N | --data FILE]
+    zeroforge nnue relabel IN OUT --net NET.nnue     (commands/nnue_relabel.py)
 
 `convert` streams the records of every IN (.binpack, .bin or .plain, by extension; files,
 directories or globs, in sorted order) into OUT (format by its extension), validating each
@@ -128,6 +129,12 @@ def check(argv: list[str]) -> int:
     return check_main(argv)
 
 
+def relabel(argv: list[str]) -> int:
+    from zeroforge.commands.nnue_relabel import main as relabel_main
+
+    return relabel_main(argv)
+
+
 SUBCOMMANDS = {
     "convert": (convert, "convert Stockfish training data (.binpack, .bin, .plain)"),
     "gensfen": (gensfen, "training data from Stockfish self-play (zeroforge.play.gensfen)"),
@@ -136,6 +143,7 @@ SUBCOMMANDS = {
         check,
         "Stockfish 15.1's eval of a .nnue file against zeroforge's, position by position",
     ),
+    "relabel": (relabel, "replace training data scores by a .nnue net's evaluation (teacher)"),
 }
 
 

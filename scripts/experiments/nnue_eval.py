@@ -1,0 +1,122 @@
+"""Held-out numbers of .nnue nets for docs/experiments/nnue-*.md, all from the exported files.
+
+    python scripts/experiments/nnue_eval.py VAL.binpack NAME=NET.nnue... [--out JSON] [--xz]
+        [--teacher NET.nnue]
+
+Per net: the loss nnue-pytorch trains with (lambda 1: mean |sigmoid(net / 361) -
+sigmoid(score / 361)| ** 2.5) and the mean |net - score| in internal units, on the held-out
+positions that training would keep (no VALUE_NONE, not in check, move not a capture), with the
+net computed as Stockfish 15.1 computes it (the exact integer pass, analysis.nnue_eval); with
+--teacher also the same loss against the teacher's evaluation (distillation). Dead transformer
+units and pairs as `zeroforge analyze` reports them (its report.json), and the file's xz size
+(preset 6, whole file) with --xz. Baselines: the best constant prediction (a grid search on the
+held-out set itself, so optimistic) and a draw (0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import lzma
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+from zeroforge.analysis.nnue_eval import evaluate_features
+from zeroforge.atomic import atomic_write_bytes
+from zeroforge.chess.decoder import FLAG_CAPTURE, FLAG_IN_CHECK, read_decoded
+from zeroforge.chess.records import VALUE_NONE
+from zeroforge.formats.nnue import read_nnue
+
+SCALE, POWER = 361.0, 2.5  # the training loss's (conf/network/sfnnv5.yaml)
+
+
+def loss(predicted: np.ndarray, target: np.ndarray) -> float:
+    p = 1 / (1 + np.exp(-predicted / SCALE))
+    t = 1 / (1 + np.exp(-target / SCALE))
+    return float(np.mean(np.abs(p - t) ** POWER))
+
+
+def kept_positions(path: str) -> np.ndarray:
+    records = read_decoded(path)
+    skip = (records["score"] == VALUE_NONE) | (
+        (records["flags"] & (FLAG_IN_CHECK | FLAG_CAPTURE)) != 0
+    )
+    return records[~skip]
+
+
+def net_values(path: str, records: np.ndarray) -> np.ndarray:
+    buckets = (records["pieces"].astype(np.int64) - 1) // 4
+    return evaluate_features(read_nnue(path), records["us"], records["them"], buckets)
+
+
+def dead_counts(path: str) -> dict:
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run(
+            [os.path.join(os.path.dirname(sys.executable), "zeroforge"), "analyze", path,
+             "--out", out], check=True, capture_output=True,
+        )  # fmt: skip
+        with open(os.path.join(out, "report.json")) as f:
+            report = json.load(f)
+    dead = (report[0] if isinstance(report, list) else next(iter(report.values())))["dead"]
+    return {
+        "never_positive_units": len(dead["never_positive_units"]),
+        "dead_pairs": len(dead["dead_pairs"]),
+        "zero_weight_units": len(dead["zero_weight_units"]),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("val")
+    parser.add_argument("nets", nargs="+", metavar="NAME=NET")
+    parser.add_argument("--teacher", help="also the loss against this net's evaluation")
+    parser.add_argument("--xz", action="store_true")
+    parser.add_argument("--no-dead", action="store_true")
+    parser.add_argument("--out")
+    args = parser.parse_args(argv)
+    records = kept_positions(args.val)
+    score = records["score"].astype(np.float64)
+    grid = np.arange(-400, 401, 5.0)
+    best = min(grid, key=lambda c: loss(np.full_like(score, c), score))
+    result = {
+        "val": args.val,
+        "positions": len(records),
+        "baselines": {
+            "draw_0": loss(np.zeros_like(score), score),
+            f"best_constant_{best:.0f}": loss(np.full_like(score, best), score),
+        },
+        "nets": {},
+    }
+    teacher = net_values(args.teacher, records).astype(np.float64) if args.teacher else None
+    if teacher is not None:
+        result["baselines"]["teacher_vs_search"] = loss(teacher, score)
+    for item in args.nets:
+        name, path = item.split("=", 1)
+        values = net_values(path, records).astype(np.float64)
+        row = {
+            "path": path,
+            "loss": loss(values, score),
+            "cp_mae": float(np.abs(values - score).mean()),
+        }
+        if teacher is not None:
+            row["loss_vs_teacher"] = loss(values, teacher)
+            row["cp_mae_vs_teacher"] = float(np.abs(values - teacher).mean())
+        if not args.no_dead:
+            row["dead"] = dead_counts(path)
+        if args.xz:
+            with open(path, "rb") as f:
+                row["xz_bytes"] = len(lzma.compress(f.read(), preset=6))
+        result["nets"][name] = row
+        print(name, json.dumps(row), flush=True)
+    print(json.dumps(result["baselines"]))
+    if args.out:
+        atomic_write_bytes(args.out, json.dumps(result, indent=1).encode())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

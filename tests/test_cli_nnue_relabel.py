@@ -1,0 +1,49 @@
+"""`zeroforge nnue relabel`: a net's evaluations in place of the search scores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.nn.test_sfnnv5_stockfish import trained_like_net
+from zeroforge.analysis.nnue_eval import evaluate_features
+from zeroforge.chess.decoder import read_decoded
+from zeroforge.cli import main
+from zeroforge.data.chess_records import iter_records
+from zeroforge.formats.nnue_export import export_nnue
+
+SAMPLE = "data/sample/chess/sf15-d6.binpack"
+
+
+@pytest.fixture(scope="module")
+def teacher(tmp_path_factory):
+    path = tmp_path_factory.mktemp("teacher") / "teacher.nnue"
+    return path, export_nnue(trained_like_net(seed=7), path)
+
+
+@pytest.mark.parametrize("suffix", [".plain", ".binpack"])
+def test_scores_are_the_teachers_and_the_rest_is_kept(teacher, tmp_path, capsys, suffix):
+    path, net = teacher
+    out = tmp_path / f"labelled{suffix}"
+    assert main(["nnue", "relabel", SAMPLE, str(out), "--net", str(path)]) == 0
+    assert "wrote 4,625 records" in capsys.readouterr().out
+    decoded = read_decoded(SAMPLE)
+    expected = evaluate_features(
+        net, decoded["us"], decoded["them"], (decoded["pieces"].astype(np.int64) - 1) // 4
+    )
+    before, after = list(iter_records(SAMPLE)), list(iter_records(out))
+    assert [r.score for r in after] == expected.tolist()
+    assert [(r.fen, r.move, r.ply, r.result) for r in after] == [
+        (r.fen, r.move, r.ply, r.result) for r in before
+    ]
+    assert any(r.score != s.score for r, s in zip(after, before, strict=True))
+
+
+def test_errors_name_the_file(teacher, tmp_path, capsys):
+    path, _ = teacher
+    missing = tmp_path / "missing.nnue"
+    assert main(["nnue", "relabel", SAMPLE, str(tmp_path / "x.plain"), "--net", str(missing)]) == 2
+    assert "missing.nnue" in capsys.readouterr().err
+    assert main(["nnue", "relabel", SAMPLE, str(tmp_path / "x.txt"), "--net", str(path)]) == 2
+    assert "x.txt" in capsys.readouterr().err
+    assert not (tmp_path / "x.plain").exists()
