@@ -1,6 +1,6 @@
 """Held-out numbers of .nnue nets for docs/experiments/nnue-*.md, all from the exported files.
 
-    python scripts/experiments/nnue_eval.py VAL.binpack NAME=NET.nnue... [--out JSON] [--xz]
+    python scripts/experiments/nnue_eval.py VAL.binpack NAME=NET.nnue... [--out JSON] [--xz PRESET]
         [--teacher NET.nnue]
 
 Per net: the loss nnue-pytorch trains with (lambda 1: mean |sigmoid(net / 361) -
@@ -8,8 +8,8 @@ sigmoid(score / 361)| ** 2.5) and the mean |net - score| in internal units, on t
 positions that training would keep (no VALUE_NONE, not in check, move not a capture), with the
 net computed as Stockfish 15.1 computes it (the exact integer pass, analysis.nnue_eval); with
 --teacher also the same loss against the teacher's evaluation (distillation). Dead transformer
-units and pairs as `zeroforge analyze` reports them (its report.json), and the file's xz size
-(preset 6, whole file) with --xz. Baselines: the best constant prediction (a grid search on the
+units and pairs as `zeroforge analyze` reports them (the function behind its report.json), and the file's
+xz size (whole file) with --xz PRESET. Baselines: the best constant prediction (a grid search on the
 held-out set itself, so optimistic) and a draw (0).
 """
 
@@ -18,13 +18,10 @@ from __future__ import annotations
 import argparse
 import json
 import lzma
-import os
-import subprocess
-import sys
-import tempfile
 
 import numpy as np
 
+from zeroforge.analysis.dead import nnue_dead
 from zeroforge.analysis.nnue_eval import evaluate_features
 from zeroforge.atomic import atomic_write_bytes
 from zeroforge.chess.decoder import FLAG_CAPTURE, FLAG_IN_CHECK, read_decoded
@@ -54,14 +51,9 @@ def net_values(path: str, records: np.ndarray) -> np.ndarray:
 
 
 def dead_counts(path: str) -> dict:
-    with tempfile.TemporaryDirectory() as out:
-        subprocess.run(
-            [os.path.join(os.path.dirname(sys.executable), "zeroforge"), "analyze", path,
-             "--out", out], check=True, capture_output=True,
-        )  # fmt: skip
-        with open(os.path.join(out, "report.json")) as f:
-            report = json.load(f)
-    dead = (report[0] if isinstance(report, list) else next(iter(report.values())))["dead"]
+    """The dead-unit counts `zeroforge analyze` reports (its report.json "dead" section comes
+    from the same function, analysis.dead.nnue_dead), without the rest of its report."""
+    dead = nnue_dead(read_nnue(path))
     return {
         "never_positive_units": len(dead["never_positive_units"]),
         "dead_pairs": len(dead["dead_pairs"]),
@@ -74,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("val")
     parser.add_argument("nets", nargs="+", metavar="NAME=NET")
     parser.add_argument("--teacher", help="also the loss against this net's evaluation")
-    parser.add_argument("--xz", action="store_true")
+    parser.add_argument(
+        "--xz", type=int, default=None, metavar="PRESET", help="xz size at this preset"
+    )
     parser.add_argument("--no-dead", action="store_true")
     parser.add_argument("--out")
     args = parser.parse_args(argv)
@@ -107,9 +101,9 @@ def main(argv: list[str] | None = None) -> int:
             row["cp_mae_vs_teacher"] = float(np.abs(values - teacher).mean())
         if not args.no_dead:
             row["dead"] = dead_counts(path)
-        if args.xz:
+        if args.xz is not None:
             with open(path, "rb") as f:
-                row["xz_bytes"] = len(lzma.compress(f.read(), preset=6))
+                row[f"xz{args.xz}_bytes"] = len(lzma.compress(f.read(), preset=args.xz))
         result["nets"][name] = row
         print(name, json.dumps(row), flush=True)
     print(json.dumps(result["baselines"]))
