@@ -17,13 +17,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "weights": ("zeroforge.commands.weights", "check, export or import Leela Zero weights"),
     "evaluate": ("zeroforge.commands.evaluate", "raw network output for one position"),
     "train": ("zeroforge.commands.train", "train a network (Hydra overrides)"),
-    "match": ("zeroforge.commands.match", "play a GTP match and rate it"),
+    "match": ("zeroforge.commands.match", "play a Go (GTP) or chess (UCI) match and rate it"),
     "selfplay": ("zeroforge.commands.selfplay", "self-play games with leelaz"),
     "sgf2chunks": ("zeroforge.commands.sgf2chunks", "convert SGF games to training chunks"),
     "gnugo-games": ("zeroforge.commands.gnugo_games", "GNU Go vs GNU Go games as data"),
     "compare": ("zeroforge.commands.compare", "compare training runs"),
     "analyze": ("zeroforge.commands.analyze", "analyse LZ or NNUE weights"),
-    "nnue": ("zeroforge.commands.nnue", "Stockfish NNUE data: convert .binpack/.bin/.plain"),
+    "nnue": ("zeroforge.commands.nnue", "Stockfish NNUE: convert, gensfen, export, check, relabel"),
 }
 
 
