@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from zeroforge.commands import dispatch
 from zeroforge.data.chess_records import SUFFIXES as CHESS_SUFFIXES
 from zeroforge.data.chess_records import ChessSummary, is_chess_data
 from zeroforge.data.files import Records, data_suffixes, expand_paths, file_kind
@@ -228,14 +229,4 @@ SUBCOMMANDS = {
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="zeroforge data", description="Training data tools.")
-    sub = parser.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
-    for name, (_, text) in SUBCOMMANDS.items():
-        sub.add_parser(name, help=text, add_help=False)
-    if argv and argv[0] in SUBCOMMANDS:
-        return SUBCOMMANDS[argv[0]][0](argv[1:])
-    if not argv:
-        parser.print_help(sys.stderr)
-        return 2
-    parser.parse_args(argv)  # --help, or an "invalid choice" error (exit 2)
-    return 2
+    return dispatch("zeroforge data", "Training data tools.", SUBCOMMANDS, argv)

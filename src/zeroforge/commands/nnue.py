@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from zeroforge.chess.records import ChessDataError, ReadStats
+from zeroforge.commands import dispatch
 from zeroforge.data.chess_records import SUFFIXES, chess_format, iter_records, write_records
 from zeroforge.data.files import expand_paths
 
@@ -148,14 +149,4 @@ SUBCOMMANDS = {
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="zeroforge nnue", description="Stockfish NNUE tools.")
-    sub = parser.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
-    for name, (_, text) in SUBCOMMANDS.items():
-        sub.add_parser(name, help=text, add_help=False)
-    if argv and argv[0] in SUBCOMMANDS:
-        return SUBCOMMANDS[argv[0]][0](argv[1:])
-    if not argv:
-        parser.print_help(sys.stderr)
-        return 2
-    parser.parse_args(argv)  # --help, or an "invalid choice" error (exit 2)
-    return 2
+    return dispatch("zeroforge nnue", "Stockfish NNUE tools.", SUBCOMMANDS, argv)
