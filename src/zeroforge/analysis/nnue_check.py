@@ -20,7 +20,8 @@ from pathlib import Path
 
 import chess
 
-from zeroforge.analysis.nnue_eval import NORMALIZE_TO_PAWN_VALUE, Evaluation, evaluate
+from zeroforge.analysis.nnue_eval import Evaluation, evaluate
+from zeroforge.chess.records import NORMALIZE_TO_PAWN_VALUE
 from zeroforge.formats.nnue import NnueNet, read_nnue
 
 ROW = re.compile(r"^\|\s+(\d)\s+\|\s+([+\- ]\s*[\d.]+)\s+\|\s+([+\- ]\s*[\d.]+)\s+\|", re.M)

@@ -18,6 +18,7 @@ import chess
 import numpy as np
 
 from zeroforge.chess.features import halfka_features, layer_stack_bucket
+from zeroforge.chess.records import NORMALIZE_TO_PAWN_VALUE
 from zeroforge.formats.nnue import (
     FT_SCALE,
     HIDDEN_BIAS_SCALE,
@@ -35,9 +36,6 @@ SQR_SHIFT = 2 * WEIGHT_SCALE_BITS + 7
 CLIP = 127
 FC0_OUTPUTS = 15  # fc_0 has 16 outputs; the 16th is the skip connection to the output
 SKIP_NUM, SKIP_DEN = 600 * OUTPUT_SCALE, 127 * (1 << WEIGHT_SCALE_BITS)
-# Stockfish 15.1 prints pawns of this many internal units (UCI::NormalizeToPawnValue, uci.h);
-# checked against its `eval` output in tests/analysis/test_nnue_eval.py
-NORMALIZE_TO_PAWN_VALUE = 361
 
 
 def cdiv(a: int, b: int) -> int:

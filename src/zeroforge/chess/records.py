@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 import chess
 
 VALUE_NONE = 32002  # Stockfish types.h: "no score"
+VALUE_MATE = 32000  # Stockfish types.h: mate in 0 plies; mate in n plies is VALUE_MATE - n
+# Stockfish 15.1 prints pawns of this many internal units (UCI::NormalizeToPawnValue, uci.h);
+# checked against its `eval` output in tests/analysis/test_nnue_eval.py
+NORMALIZE_TO_PAWN_VALUE = 361
 SCORE_LIMIT = VALUE_NONE  # |score| above this is not a Stockfish value (mates are <= 32000)
 RESULTS = (-1, 0, 1)  # loss, draw, win for the side to move
 MAX_PLY = 0xFFFF  # uint16 in .bin; .binpack keeps 14 bits (formats.binpack.MAX_PLY)

@@ -16,11 +16,13 @@ import collections
 from dataclasses import dataclass, field
 from typing import Any
 
-from zeroforge.chess.records import VALUE_NONE  # noqa: F401  (re-exported beside VALUE_MATE)
+from zeroforge.chess.records import (  # noqa: F401  (VALUE_MATE, VALUE_NONE: re-exported)
+    NORMALIZE_TO_PAWN_VALUE,
+    VALUE_MATE,
+    VALUE_NONE,
+)
 from zeroforge.play.process import EngineDied, EngineProcess
 
-VALUE_MATE = 32000  # Stockfish types.h
-NORMALIZE_TO_PAWN_VALUE = 361  # Stockfish 15.1 uci.h: internal units per 100 printed cp
 STARTUP_TIMEOUT = 60.0
 CHATTER_LINES = 20
 
