@@ -56,6 +56,11 @@ def test_inspect_unreadable_and_missing(tmp_path, capsys):
     code, out, _ = _run(capsys, tmp_path, "--json")
     report = json.loads(out)
     assert code == 1 and report["unreadable_files"] == 2 and report["positions"] == 0
+    code, out, _ = _run(capsys, tmp_path)  # the text report: counts, no shares of nothing
+    assert code == 1 and "positions       0" in out and "%" not in out
+    (tmp_path / "cut.binpack").write_bytes(b"BINP\x00")  # Stockfish data: the same
+    code, out, _ = _run(capsys, tmp_path / "cut.binpack")
+    assert code == 1 and "positions       0" in out and "%" not in out
     code, _, err = _run(capsys, tmp_path / "nothing-*.gz")
     assert code == 1 and "no file matches" in err
 

@@ -101,11 +101,23 @@ def _percent(x: float) -> str:
     return f"{100 * x:.1f} %"
 
 
-def _print_text(report: dict) -> None:
-    lines = [
+def _counts(report: dict) -> list[tuple[str, str]]:
+    return [
         ("files", f"{report['files']} ({report['unreadable_files']} unreadable)"),
         ("positions", f"{report['positions']:,}"),
         ("bad records", f"{report['bad_records']:,}"),
+    ]
+
+
+def _print_lines(lines: list[tuple[str, str]]) -> None:
+    for name, value in lines:
+        print(f"{name:<16}{value}")
+
+
+def _print_text(report: dict) -> None:
+    if not report["positions"]:  # no shares of nothing
+        return _print_lines(_counts(report))
+    lines = _counts(report) + [
         (
             "side to move",
             f"black {_percent(report['black_to_move_fraction'])}, "
@@ -121,19 +133,16 @@ def _print_text(report: dict) -> None:
     ]
     if report["with_q"]:
         lines.append(("with q", f"{report['with_q']:,}"))
-    for name, value in lines:
-        print(f"{name:<16}{value}")
+    _print_lines(lines)
 
 
 def _print_chess(report: dict) -> None:
-    n = report["positions"]
+    if not report["positions"]:
+        return _print_lines(_counts(report))
     bins = ", ".join(
         f"{b['from']}..{b['to']}: {b['count']:,}" for b in report["score_histogram"] if b["count"]
     )
-    lines = [
-        ("files", f"{report['files']} ({report['unreadable_files']} unreadable)"),
-        ("positions", f"{n:,}"),
-        ("bad records", f"{report['bad_records']:,}"),
+    lines = _counts(report) + [
         (
             "side to move",
             f"white {_percent(report['white_to_move_fraction'])}, "
@@ -169,8 +178,7 @@ def _print_chess(report: dict) -> None:
         lines.append(
             ("plies", f"{report['ply_min']}..{report['ply_max']}, mean {report['ply_mean']:.1f}")
         )
-    for name, value in lines:
-        print(f"{name:<16}{value}")
+    _print_lines(lines)
 
 
 def inspect(argv: list[str]) -> int:
