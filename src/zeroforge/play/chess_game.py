@@ -16,7 +16,7 @@ import chess
 import chess.pgn
 
 from zeroforge.atomic import atomic_write_text
-from zeroforge.play.chessrules import Ending, rules_ending
+from zeroforge.play.chessrules import Ending, legal_move, rules_ending
 from zeroforge.play.match import GameAborted, IllegalReply, Match, PlannedGame, Stop
 from zeroforge.play.process import EngineFailure
 from zeroforge.play.uci import UCIEngine, UCIError
@@ -55,7 +55,7 @@ def play_game(match: Match, game: PlannedGame, stop: Stop) -> dict[str, Any]:
 def _play_moves(match: Match, game: PlannedGame, board: chess.Board, stop: Stop) -> Ending:
     engines: dict[bool, UCIEngine] = {}
     start_fen = board.root().fen()
-    try:
+    with stop.game(engines):
         for colour, name in ((chess.WHITE, game.white), (chess.BLACK, game.black)):
             engines[colour] = _start(match, name, colour, game.game, stop)
         tracker = match.adjudication.tracker()
@@ -68,29 +68,11 @@ def _play_moves(match: Match, game: PlannedGame, board: chess.Board, stop: Stop)
             spec = match.players[game.white if board.turn == chess.WHITE else game.black]
             engine.position(start_fen, [m.uci() for m in board.move_stack])
             search = engine.go(spec.search_limits(), timeout=match.move_timeout)
-            move = _legal(board, search.bestmove, engine.name)
+            move = legal_move(board, search.bestmove, engine.name, IllegalReply)
             adjudged = tracker.add(board, search.score.value() if search.score else None)
             board.push(move)
             ending = rules_ending(board) or adjudged or tracker.cap(len(board.move_stack) - played)
         return ending
-    except EngineFailure:
-        if stop.is_set():
-            raise GameAborted from None
-        raise
-    finally:
-        for engine in engines.values():
-            stop.forget(engine)
-            engine.close(timeout=2)
-
-
-def _legal(board: chess.Board, uci: str | None, name: str) -> chess.Move:
-    try:
-        move = chess.Move.from_uci(uci or "")
-    except ValueError:
-        move = None
-    if move is None or move not in board.legal_moves:
-        raise IllegalReply(f"{name} answered bestmove {uci!r}, not legal in {board.fen()}")
-    return move
 
 
 def _start(match: Match, name: str, colour: bool, game: int, stop: Stop) -> UCIEngine:

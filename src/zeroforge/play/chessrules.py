@@ -34,6 +34,17 @@ class Ending:
 DRAW = "1/2-1/2"
 
 
+def legal_move(board: chess.Board, uci: str | None, name: str, error: type[Exception]):
+    """The legal move engine `name` named in its `bestmove`; `error` when it names none."""
+    try:
+        move = chess.Move.from_uci(uci or "")
+    except ValueError:
+        move = None
+    if move is None or move not in board.legal_moves:
+        raise error(f"{name} answered bestmove {uci!r}, not a legal move in {board.fen()}")
+    return move
+
+
 def rules_ending(board: chess.Board) -> Ending | None:
     """The game is over by the rules in this position (draws as claimable: threefold
     repetition and the fifty-move rule end the game at once, as engines' matches do)."""

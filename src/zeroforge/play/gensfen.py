@@ -37,7 +37,7 @@ import chess
 from zeroforge.atomic import atomic_write_text
 from zeroforge.chess.records import VALUE_NONE, TrainingRecord, record_from_board
 from zeroforge.formats import binpack, plain, sfbin
-from zeroforge.play.chessrules import Adjudication, Ending, rules_ending
+from zeroforge.play.chessrules import Adjudication, Ending, legal_move, rules_ending
 from zeroforge.play.engines import resolve_binary
 from zeroforge.play.process import EngineFailure
 from zeroforge.play.results import ResultsError, ResultsLog
@@ -168,7 +168,7 @@ def _search(engine, config, board, out, pending, tracker) -> tuple[chess.Move, E
     """Search `board`, count and record the position; the move, and an adjudicated ending."""
     engine.position(None, [m.uci() for m in board.move_stack])
     search = engine.go(config.limits, timeout=SEARCH_TIMEOUT)
-    move = _legal(board, search.bestmove, engine.name)
+    move = legal_move(board, search.bestmove, engine.name, UCIError)
     score = VALUE_NONE if search.score is None else search.score.value()
     if board.ply() >= config.write_min_ply:
         out.searched += 1
@@ -182,16 +182,6 @@ def _search(engine, config, board, out, pending, tracker) -> tuple[chess.Move, E
         if not any(flags[name] for name in config.skip):
             pending.append((board.copy(stack=False), move, score))
     return move, tracker.add(board, None if score == VALUE_NONE else score)
-
-
-def _legal(board: chess.Board, uci: str | None, name: str) -> chess.Move:
-    try:
-        move = chess.Move.from_uci(uci or "")
-    except ValueError:
-        move = None
-    if move is None or move not in board.legal_moves:
-        raise UCIError(f"{name} answered bestmove {uci!r}, not a legal move in {board.fen()}")
-    return move
 
 
 def encode(fmt: str, records: list[TrainingRecord]) -> bytes:

@@ -98,7 +98,7 @@ def _score(match: Match, state: GameState) -> None:
 
 def _play_moves(match: Match, game: PlannedGame, state: GameState, stop: Stop) -> None:
     engines: dict[str, GTPEngine] = {}
-    try:
+    with stop.game(engines):
         for colour, name in (("b", game.black), ("w", game.white)):
             engines[colour] = _start(match, name, colour, game.game, stop)
         passes = 0
@@ -121,14 +121,6 @@ def _play_moves(match: Match, game: PlannedGame, state: GameState, stop: Stop) -
                 state.reason = "passes"
                 return
         state.reason = "move_cap"
-    except EngineFailure:
-        if stop.is_set():
-            raise GameAborted from None
-        raise
-    finally:
-        for engine in engines.values():
-            stop.forget(engine)
-            engine.close(timeout=2)
 
 
 def _start(match: Match, name: str, colour: str, game: int, stop: Stop) -> GTPEngine:

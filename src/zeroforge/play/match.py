@@ -19,12 +19,14 @@ The game is chess when every player is a UCI engine, Go when every player speaks
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +35,7 @@ from typing import Any
 from zeroforge.atomic import atomic_write_text
 from zeroforge.play.chessrules import Adjudication
 from zeroforge.play.openings import BookError, Openings
-from zeroforge.play.process import EngineProcess
+from zeroforge.play.process import EngineFailure, EngineProcess
 from zeroforge.play.ratings import Sprt
 from zeroforge.play.results import ResultsLog
 from zeroforge.play.scoring import SCORER_LEVEL
@@ -108,6 +110,21 @@ class Stop:
     def forget(self, engine: EngineProcess) -> None:
         with self._lock:
             self._engines.discard(engine)
+
+    @contextlib.contextmanager
+    def game(self, engines: Mapping[Any, EngineProcess]) -> Iterator[None]:
+        """Around one game's moves: an engine that dies because the match is stopping ends the
+        game as GameAborted (replayed on rerun), and the game's engines are closed at the end."""
+        try:
+            yield
+        except EngineFailure:
+            if self.is_set():
+                raise GameAborted from None
+            raise
+        finally:
+            for engine in engines.values():
+                self.forget(engine)
+                engine.close(timeout=2)
 
 
 @dataclass(frozen=True)
