@@ -23,7 +23,7 @@ def harness():
 def test_every_experiment_run_composes_and_builds(harness, tmp_path, capsys):
     assert harness.main(["distillation", "lr", "nfnet", "--check", "--out", str(tmp_path)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert any(line.startswith("teacher-4x48-s1: 4x48 bn sgd") for line in lines)
+    assert any(line.startswith("teacher-6x64-s1: 6x64 bn sgd") for line in lines)
     assert any(line.startswith("nf-agc-2x32-s2: 2x32 nf sgd") for line in lines)
     assert any(line.startswith("sgd-nol2-s1: 2x32 bn sgd") for line in lines)
     assert not (tmp_path / "data").exists()  # --check neither splits data nor trains

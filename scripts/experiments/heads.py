@@ -55,7 +55,14 @@ RUNS = {
     "2x32 conv_init": ("2x32", "conv_init", 0.0, 600),
     "2x32 conv_residual 1e-2": ("2x32", "conv_residual", 1e-2, 600),
     "2x32 conv_residual 1e-4": ("2x32", "conv_residual", 1e-4, 600),
+    "2x32 conv_pair": ("2x32", "conv_pair", 0.0, 600),
+    "2x32 conv3": ("2x32", "conv3", 0.0, 600),
+    "2x32 conv3_pair": ("2x32", "conv3_pair", 0.0, 600),
     "6x64 reference": ("6x64", "reference", 0.0, 1000),
+    "6x64 conv": ("6x64", "conv", 0.0, 1000),
+    "6x64 conv_pair": ("6x64", "conv_pair", 0.0, 1000),
+    "6x64 conv3": ("6x64", "conv3", 0.0, 1000),
+    "6x64 conv3_pair": ("6x64", "conv3_pair", 0.0, 1000),
     "6x64 conv_residual 1e-3": ("6x64", "conv_residual", 1e-3, 1000),
 }
 

@@ -3,6 +3,7 @@ training used, and that the regularisation reaches the right parameters."""
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from zeroforge.formats.lzweights import load_net, net_to_rows
 from zeroforge.go.geometry import NUM_MOVES, NUM_POINTS, PASS
@@ -67,6 +68,22 @@ def test_conv_policy_is_a_pointwise_convolution_with_a_pooled_pass():
     assert torch.allclose(logits[:, :PASS], expected_points, atol=1e-6)
     assert torch.allclose(logits[:, PASS], expected_pass, atol=1e-6)
     assert sum(p.numel() for p in fc.parameters()) == 2 + 2 + NUM_MOVES
+
+
+def test_conv3_policy_is_a_zero_padded_3x3_convolution():
+    torch.manual_seed(5)
+    fc = heads.policy_fc("conv3", 2)
+    with torch.no_grad():
+        fc.point_weight.normal_()  # every tap, not only the centre it starts with
+        fc.bias.normal_()
+    features = torch.rand(3, 2 * NUM_POINTS)
+    kernel = fc.point_weight.detach().view(1, 2, 3, 3)
+    board = features.view(3, 2, 19, 19)
+    expected = F.conv2d(board, kernel, padding=1).flatten(1) + fc.bias[:PASS].detach()
+    assert torch.allclose(fc(features)[:, :PASS], expected, atol=1e-5)
+    assert sum(p.numel() for p in fc.parameters()) == 18 + 2 + NUM_MOVES
+    fresh = heads.policy_fc("conv3", 2).point_weight.detach()
+    assert fresh[:, 1, 1].abs().min() > 0 and fresh.abs().sum() == fresh[:, 1, 1].abs().sum()
 
 
 def test_pooled_value_sees_only_the_mean_of_the_plane():

@@ -17,7 +17,7 @@ Our checkpoint convention (Lightning's own keys plus one of ours):
     checkpoint["zeroforge"]        {"network": {"kind": "lz", "norm": "bn", "blocks": 6,
                                                 "filters": 64, "bn_momentum": 0.01,
                                                 "affine_gamma": False,
-                                                "head": "conv",
+                                                "head": "conv3",
                                                 "head_residual_l2": 0.01}}
                                    i.e. what `build_network` needs: `LZNet.config()` /
                                    `NFNet.config()` (kind "nf": blocks, filters, activation,

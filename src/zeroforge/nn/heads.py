@@ -14,14 +14,17 @@ computes with, so the engine's numbers are the trained net's.
                    convolution over the 2 policy channels, weights shared over points, a bias
                    per point), pass logit = g . mean_i p[:, i] + b_pass (pooled features);
                    value hidden unit k = u_k * mean_i v_i + c_k (global average pooling).
+    conv3          `conv` with a 3x3 kernel (zero padding) over the 2 policy channels instead
+                   of the 1x1: 18 shared weights, starting as the 1x1 (centre taps only).
     conv_residual  `conv` plus a full matrix R, zero at init, with its own L2 loss term
                    residual_l2 * sum(R^2) / 2: it learns what the shared part cannot and is
                    pulled back towards it.
 
-Default (conf/network): `conv`. On the sample's GNU Go games (docs/experiments/heads.md) a
-2x32 net with it reaches 3.36 nats held-out at step 600 where `lz` is still on the plateau
-(5.70) and `conv_init` at 4.07; `conv_residual` with L2 1e-2 matches it on policy (3.39) but its
-value head memorises the few training games' results.
+Default (conf/network): `conv3`. On the sample's GNU Go games (docs/experiments/heads.md) it
+comes within 0.15 nats of a fully convolutional reference net at 2x32 and 6x64, where `conv`
+stays about 0.2 behind at 2x32, `conv_init` is 0.7 behind and `lz` sits on the uniform
+plateau; `conv_residual` matches `conv` on policy but its value head memorises the few
+training games' results.
 
 The shared weights (a, g, u) are weights like a convolution's: the optimiser's L2/weight decay
 applies to them (`l2_weights`); R is left to its own term (`penalty`), whatever the optimiser.
@@ -35,7 +38,7 @@ from torch import nn
 
 from zeroforge.go.geometry import NUM_MOVES, NUM_POINTS
 
-HEADS = ("lz", "conv_init", "conv", "conv_residual")
+HEADS = ("lz", "conv_init", "conv", "conv3", "conv_residual")
 DEFAULT_RESIDUAL_L2 = 1e-2  # of `conv_residual` (docs/experiments/heads.md)
 CONV_INIT_NOISE = 0.01  # std of the noise added to the conv-equivalent matrix (`conv_init`)
 
@@ -79,23 +82,43 @@ class FoldedLinear(nn.Module):
         return 0.5 * self.residual_l2 * self.residual.float().square().sum()
 
 
-class PointwisePolicyFC(FoldedLinear):
-    """policy_fc as a per-point 1x1 convolution over the policy channels, pass from pooling."""
+def shift_matrices(kernel: int) -> torch.Tensor:
+    """[kernel*kernel, 361, 361]: S_d[i, j] = 1 where j is point i moved by offset d (zero
+    padding at the edges), so sum_d K_d S_d is a `kernel` x `kernel` convolution as a matrix."""
+    half = kernel // 2
+    shifts = torch.zeros(kernel * kernel, NUM_POINTS, NUM_POINTS)
+    for d, (dy, dx) in enumerate(
+        (dy, dx) for dy in range(-half, half + 1) for dx in range(-half, half + 1)
+    ):
+        for y in range(19):
+            for x in range(19):
+                if 0 <= y + dy < 19 and 0 <= x + dx < 19:
+                    shifts[d, y * 19 + x, (y + dy) * 19 + x + dx] = 1.0
+    return shifts
 
-    def __init__(self, channels: int, residual_l2: float | None):
+
+class PointwisePolicyFC(FoldedLinear):
+    """policy_fc as a convolution over the policy channels (1x1, or `kernel` x `kernel` with
+    zero padding), weights shared over points, a bias per point; pass from pooling."""
+
+    def __init__(self, channels: int, residual_l2: float | None, kernel: int = 1):
         super().__init__(NUM_MOVES, channels * NUM_POINTS, residual_l2)
-        self.channels = channels
+        self.channels, self.kernel = channels, kernel
         bound = 1.0 / channels**0.5  # nn.Conv2d(channels, 1, 1)'s default init
-        self.point_weight = nn.Parameter(torch.empty(channels).uniform_(-bound, bound))
+        shape = (channels,) if kernel == 1 else (channels, kernel, kernel)
+        self.point_weight = nn.Parameter(torch.zeros(shape))
+        with torch.no_grad():  # a kernel starts as its centre tap: the 1x1 convolution
+            self.point_weight.view(channels, -1)[:, kernel * kernel // 2].uniform_(-bound, bound)
         self.pass_weight = nn.Parameter(torch.empty(channels).uniform_(-bound, bound))
-        self.register_buffer("eye", torch.eye(NUM_POINTS), persistent=False)
+        self.register_buffer("shifts", shift_matrices(kernel), persistent=False)
 
     def shared_weights(self) -> list[nn.Parameter]:
         return [self.point_weight, self.pass_weight]
 
     def shared_matrix(self) -> torch.Tensor:
-        eye = self.eye.to(self.point_weight.dtype)
-        points = torch.kron(self.point_weight.view(1, -1), eye)  # [361, C*361]: a_c on diagonals
+        shifts = self.shifts.to(self.point_weight.dtype)
+        taps = self.point_weight.view(self.channels, -1)
+        points = torch.einsum("cd,dij->icj", taps, shifts).reshape(NUM_POINTS, -1)
         pooled = (self.pass_weight / NUM_POINTS).repeat_interleave(NUM_POINTS)
         return torch.cat([points, pooled.view(1, -1)])
 
@@ -135,7 +158,10 @@ def policy_fc(head: str, channels: int, residual_l2: float = DEFAULT_RESIDUAL_L2
     _check(head)
     if head == "lz":
         return nn.Linear(channels * NUM_POINTS, NUM_MOVES)
-    structured = PointwisePolicyFC(channels, residual_l2 if head == "conv_residual" else None)
+    kernel = 3 if head == "conv3" else 1
+    structured = PointwisePolicyFC(
+        channels, residual_l2 if head == "conv_residual" else None, kernel
+    )
     return _conv_initialised(structured) if head == "conv_init" else structured
 
 
