@@ -11,7 +11,7 @@ $zf data inspect data/sample
 # gnugo48/, 12.5k positions; the random-net self-play in selfplay/ would only teach noise), under
 # a minute on an idle 2-core CPU (bf16 where the CPU has it). Every position is used
 # (sample_rate=1.0) and one file (8 whole games) is held out; a small value weight, as Leela Zero
-# advises. The heads train as a convolutional net would (network.head=conv, the
+# advises. The heads train as a convolutional net would (network.head=conv3, the
 # default: docs/experiments/heads.md) and leave the uniform plateau (5.9 nats) within the first
 # few hundred steps; the exported file is a plain Leela Zero net all the same.
 blocks=${DEMO_BLOCKS:-2}

@@ -55,14 +55,10 @@ RUNS = {
     "2x32 conv_init": ("2x32", "conv_init", 0.0, 600),
     "2x32 conv_residual 1e-2": ("2x32", "conv_residual", 1e-2, 600),
     "2x32 conv_residual 1e-4": ("2x32", "conv_residual", 1e-4, 600),
-    "2x32 conv_pair": ("2x32", "conv_pair", 0.0, 600),
     "2x32 conv3": ("2x32", "conv3", 0.0, 600),
-    "2x32 conv3_pair": ("2x32", "conv3_pair", 0.0, 600),
     "6x64 reference": ("6x64", "reference", 0.0, 1000),
     "6x64 conv": ("6x64", "conv", 0.0, 1000),
-    "6x64 conv_pair": ("6x64", "conv_pair", 0.0, 1000),
     "6x64 conv3": ("6x64", "conv3", 0.0, 1000),
-    "6x64 conv3_pair": ("6x64", "conv3_pair", 0.0, 1000),
     "6x64 conv_residual 1e-3": ("6x64", "conv_residual", 1e-3, 1000),
 }
 
@@ -300,7 +296,7 @@ def plot(results: dict[str, list[tuple[int, float, float]]], path: Path) -> None
                 style = "k--" if "reference" in name else "-"
                 ax.plot([s for s, _, _ in curve], [p for _, p, _ in curve], style, label=name)
         ax.axhline(5.89, color="grey", lw=0.5)  # uniform over 362 moves: ln 362
-        ax.set(title=f"{size}: held-out policy loss", xlabel="step", ylabel="nats", ylim=(3, 6.5))
+        ax.set(title=f"{size}: held-out policy loss", xlabel="step", ylabel="nats", ylim=(2.5, 6.5))
         ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
