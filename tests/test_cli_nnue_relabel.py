@@ -39,6 +39,27 @@ def test_scores_are_the_teachers_and_the_rest_is_kept(teacher, tmp_path, capsys,
     assert any(r.score != s.score for r, s in zip(after, before, strict=True))
 
 
+def test_a_binpack_keeps_its_chunks_and_so_its_held_out_positions(teacher, tmp_path, capsys):
+    from zeroforge.chess.decoder import iter_decoded
+    from zeroforge.data.chess_dataset import ChessDataset
+
+    path, _ = teacher
+    out = tmp_path / "labelled.binpack"
+    assert main(["nnue", "relabel", SAMPLE, str(out), "--net", str(path)]) == 0
+    sizes = [len(records) for _, records in iter_decoded(SAMPLE)]
+    assert len(sizes) > 50  # gensfen writes a chunk a game
+    assert [len(records) for _, records in iter_decoded(out)] == sizes
+
+    def held_out(file):
+        dataset = ChessDataset([str(file)], 8192, position_range=(0.8, 1.0))
+        batch = next(iter(dataset))
+        return sorted(map(tuple, batch["us"].tolist())), batch["score"].tolist()
+
+    (before, scores_before), (after, scores_after) = held_out(SAMPLE), held_out(out)
+    assert 100 < len(before) < 2000 and before == after
+    assert scores_before != scores_after
+
+
 def test_errors_name_the_file(teacher, tmp_path, capsys):
     path, _ = teacher
     missing = tmp_path / "missing.nnue"

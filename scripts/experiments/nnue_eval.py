@@ -1,7 +1,12 @@
 """Held-out numbers of .nnue nets for docs/experiments/nnue-*.md, all from the exported files.
 
     python scripts/experiments/nnue_eval.py VAL.binpack NAME=NET.nnue... [--out JSON] [--xz PRESET]
-        [--teacher NET.nnue]
+        [--teacher NET.nnue] [--holdout SHARE]
+
+VAL is a held-out file, or with --holdout SHARE a training file of which the trainer held out
+SHARE (`data.val_fraction` with a single file): its held-out positions are read through the
+trainer's own dataset (`position_range=(1 - SHARE, 1)`), so they are exactly the positions the
+run validated on.
 
 Per net: the loss nnue-pytorch trains with (lambda 1: mean |sigmoid(net / 361) -
 sigmoid(score / 361)| ** 2.5) and the mean |net - score| in internal units, on the held-out
@@ -26,9 +31,11 @@ from zeroforge.analysis.nnue_eval import evaluate_features
 from zeroforge.atomic import atomic_write_bytes
 from zeroforge.chess.decoder import FLAG_CAPTURE, FLAG_IN_CHECK, read_decoded
 from zeroforge.chess.records import VALUE_NONE
+from zeroforge.data.chess_dataset import ChessDataset
 from zeroforge.formats.nnue import read_nnue
 
 SCALE, POWER = 361.0, 2.5  # the training loss's (conf/network/sfnnv5.yaml)
+BATCH_KEYS = ("us", "them", "score", "bucket")
 
 
 def loss(predicted: np.ndarray, target: np.ndarray) -> float:
@@ -37,17 +44,25 @@ def loss(predicted: np.ndarray, target: np.ndarray) -> float:
     return float(np.mean(np.abs(p - t) ** POWER))
 
 
-def kept_positions(path: str) -> np.ndarray:
+def kept_positions(path: str, holdout: float | None = None) -> dict[str, np.ndarray]:
+    """The positions training would keep: us, them, score, bucket (layer stack)."""
+    if holdout is not None:
+        dataset = ChessDataset([path], batch_size=4096, shuffle_buffer=4096,
+                               position_range=(1.0 - holdout, 1.0))  # fmt: skip
+        batches = list(dataset)
+        return {k: np.concatenate([b[k].numpy() for b in batches]) for k in BATCH_KEYS}
     records = read_decoded(path)
     skip = (records["score"] == VALUE_NONE) | (
         (records["flags"] & (FLAG_IN_CHECK | FLAG_CAPTURE)) != 0
     )
-    return records[~skip]
-
-
-def net_values(path: str, records: np.ndarray) -> np.ndarray:
+    records = records[~skip]
     buckets = (records["pieces"].astype(np.int64) - 1) // 4
-    return evaluate_features(read_nnue(path), records["us"], records["them"], buckets)
+    return {"us": records["us"], "them": records["them"], "score": records["score"],
+            "bucket": buckets}  # fmt: skip
+
+
+def net_values(path: str, records: dict[str, np.ndarray]) -> np.ndarray:
+    return evaluate_features(read_nnue(path), records["us"], records["them"], records["bucket"])
 
 
 def dead_counts(path: str) -> dict:
@@ -69,16 +84,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--xz", type=int, default=None, metavar="PRESET", help="xz size at this preset"
     )
+    parser.add_argument("--holdout", type=float, default=None, metavar="SHARE",
+                        help="VAL is a training file: its held-out SHARE (data.val_fraction)")  # fmt: skip
     parser.add_argument("--no-dead", action="store_true")
     parser.add_argument("--out")
     args = parser.parse_args(argv)
-    records = kept_positions(args.val)
+    records = kept_positions(args.val, args.holdout)
     score = records["score"].astype(np.float64)
     grid = np.arange(-400, 401, 5.0)
     best = min(grid, key=lambda c: loss(np.full_like(score, c), score))
     result = {
         "val": args.val,
-        "positions": len(records),
+        "holdout": args.holdout,
+        "positions": len(score),
         "baselines": {
             "draw_0": loss(np.zeros_like(score), score),
             f"best_constant_{best:.0f}": loss(np.full_like(score, best), score),

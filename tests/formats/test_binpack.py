@@ -86,6 +86,17 @@ def test_chunks_split_between_chains_and_files_concatenate(tmp_path):
     assert list(read_binpack(path)) == _normalised(records + records[:5])
 
 
+def test_chunk_ends_end_chunks_exactly_there(tmp_path):
+    from zeroforge.chess.decoder import iter_decoded
+
+    records = games(5, 24, 40)
+    ends = [3, 40, 41, len(records)]  # mid-chain ends split a game's chain
+    path = tmp_path / "ends.binpack"
+    assert write_binpack(path, records, chunk_ends=ends) == len(records)
+    assert [len(part) for _, part in iter_decoded(path)] == [3, 37, 1, len(records) - 41]
+    assert list(read_binpack(path)) == _normalised(records)
+
+
 def test_a_game_is_one_chain(tmp_path):
     records = play(random.Random(7), chess.STARTING_FEN, 60)
     data = encode_binpack(records)

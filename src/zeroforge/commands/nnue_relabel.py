@@ -6,7 +6,9 @@ score replaced by NET's evaluation of the position: Stockfish 15.1's exact integ
 before Stockfish's material scaling), which is what a student of the same architecture can
 learn to reproduce. Moves, plies and results are kept. The features come from the compiled
 decoder, read beside the validated records in the same order (both streams are counted and
-must agree). Use Stockfish's own net (`printf 'export_net /abs/sf.nnue\\nquit\\n' |
+must agree). A .binpack written from a .binpack keeps the source's chunks (the same records in
+each), so a held-out share of the positions (`data.val_fraction` with one file, chosen by chunk
+and position) is the same positions in both files. Use Stockfish's own net (`printf 'export_net /abs/sf.nnue\\nquit\\n' |
 /usr/games/stockfish`) as the teacher for distillation.
 """
 
@@ -23,6 +25,7 @@ import numpy as np
 
 from zeroforge.chess.records import SCORE_LIMIT, ChessDataError
 from zeroforge.data.chess_records import SUFFIXES, chess_format, iter_records, write_records
+from zeroforge.formats import binpack
 from zeroforge.formats.nnue import NnueFormatError, read_nnue
 
 SCORE_CLIP = SCORE_LIMIT - 2  # keep teacher scores below VALUE_NONE (32002): 32000 = mate
@@ -37,6 +40,13 @@ def teacher_scores(net, path: str) -> Iterator[int]:
         buckets = (records["pieces"].astype(np.int64) - 1) // 4
         values = evaluate_features(net, records["us"], records["them"], buckets)
         yield from np.clip(values, -SCORE_CLIP, SCORE_CLIP).tolist()
+
+
+def chunk_ends(path: str) -> list[int]:
+    """Cumulative record counts at the end of each piece (a .binpack's chunks) of `path`."""
+    from zeroforge.chess.decoder import iter_decoded
+
+    return np.cumsum([len(records) for _, records in iter_decoded(path)]).tolist()
 
 
 def relabel(net, source: str, output: str) -> dict:
@@ -55,7 +65,10 @@ def relabel(net, source: str, output: str) -> dict:
         if next(scores, None) is not None:
             raise ChessDataError(source, "end", "decoder has more records than the reader")
 
-    written = write_records(output, records())
+    if chess_format(source) == chess_format(output) == binpack.SUFFIX:
+        written = binpack.write_binpack(output, records(), chunk_ends=chunk_ends(source))
+    else:
+        written = write_records(output, records())
     return {
         "input": source,
         "output": output,

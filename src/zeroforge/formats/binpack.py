@@ -405,7 +405,18 @@ class BinpackWriter:
     Consecutive records of one game (the next position is this one after its move, ply + 1,
     result negated) share a chain; anything else starts a new chain. `close()` flushes."""
 
-    def __init__(self, handle: BinaryIO, chunk_bytes: int = SUGGESTED_CHUNK_BYTES):
+    def __init__(
+        self,
+        handle: BinaryIO,
+        chunk_bytes: int = SUGGESTED_CHUNK_BYTES,
+        chunk_ends: Iterable[int] | None = None,
+    ):
+        # chunk_ends: record counts (cumulative, increasing) after which a chunk ends, e.g. a
+        # source file's chunks; then only they end chunks (unless one outgrows MAX_CHUNK_BYTES / 2)
+        self.ends = iter(chunk_ends) if chunk_ends is not None else None
+        self.next_end = next(self.ends, None) if self.ends is not None else None
+        if self.ends is not None:
+            chunk_bytes = MAX_CHUNK_BYTES // 2
         self.handle, self.chunk_bytes = handle, chunk_bytes
         self.parts: list[bytes] = []
         self.size = 0
@@ -433,6 +444,10 @@ class BinpackWriter:
         board.push(move)
         self.after, self.last = board, record
         self.records += 1
+        if self.next_end is not None and self.records >= self.next_end:
+            self._end_chain()
+            self._flush()
+            self.next_end = next(self.ends, None)
 
     def _end_chain(self) -> None:
         if self.chain is not None:
@@ -464,10 +479,15 @@ def encode_binpack(records: Iterable[TrainingRecord]) -> bytes:
     return buffer.getvalue()
 
 
-def write_binpack(path: str | os.PathLike, records: Iterable[TrainingRecord]) -> int:
-    """Write records (each validated) atomically; returns how many were written."""
+def write_binpack(
+    path: str | os.PathLike,
+    records: Iterable[TrainingRecord],
+    chunk_ends: Iterable[int] | None = None,
+) -> int:
+    """Write records (each validated) atomically; returns how many were written. With
+    `chunk_ends` (cumulative record counts), chunks end exactly there (BinpackWriter)."""
     with atomic_open(path) as handle:
-        writer = BinpackWriter(handle)
+        writer = BinpackWriter(handle, chunk_ends=chunk_ends)
         for index, record in enumerate(records):
             try:
                 writer.add(record)
