@@ -96,3 +96,7 @@ def test_module_loss_adds_weighted_terms():
     terms = module.compute_losses(batch)
     total = terms["policy_loss"] + 0.25 * terms["value_mse"] + 1e-4 * terms["l2"]
     assert terms["loss"].item() == pytest.approx(total.item())
+    held_out = module.compute_losses(batch, with_l2=False)  # what validation reports
+    assert "l2" not in held_out and terms["l2"].item() > 0
+    data = held_out["policy_loss"] + 0.25 * held_out["value_mse"]
+    assert held_out["loss"].item() == pytest.approx(data.item())

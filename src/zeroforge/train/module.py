@@ -50,9 +50,13 @@ class TrainModule(pl.LightningModule):
     def forward(self, batch: Mapping[str, torch.Tensor]) -> Any:
         return self.game.forward(self.net, batch)
 
-    def compute_losses(self, batch: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    def compute_losses(
+        self, batch: Mapping[str, torch.Tensor], with_l2: bool = True
+    ) -> dict[str, torch.Tensor]:
+        """The loss terms; `loss` includes the `optim.l2` term only with `with_l2` (training:
+        validation reports the held-out data loss, comparable between L2 settings)."""
         terms = self.game.losses(self.net, batch, self.global_step, self.training)
-        if self.l2 > 0.0:
+        if self.l2 > 0.0 and with_l2:
             terms["l2"] = losses.l2_penalty(self.game.regularized(self.net))
             terms["loss"] = terms["loss"] + self.l2 * terms["l2"]
         return terms
@@ -65,7 +69,7 @@ class TrainModule(pl.LightningModule):
         return terms["loss"]
 
     def validation_step(self, batch: Mapping[str, torch.Tensor], batch_idx: int) -> None:
-        terms = self.compute_losses(batch)
+        terms = self.compute_losses(batch, with_l2=False)
         shown = {f"val/{k}": terms[k] for k in self.game.val_terms}
         self.log_dict(shown, batch_size=self.game.batch_size(batch), sync_dist=True)
 
