@@ -2,6 +2,8 @@
 
     python scripts/experiments/nnue_plots.py OUT.png RUNS_DIR LABEL=RUN[,RUN...]... [--title T]
 
+(the last "=" of an item separates its label from its runs)
+
 Each LABEL is one line: the mean over its runs (seeds) of `val_loss` from RUNS_DIR/RUN/metrics.csv
 (the trainer's validation on the held-out share of the data), with the single runs drawn thin
 when there are several. Written with matplotlib's Agg backend, atomically.
@@ -39,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
     for index, item in enumerate(args.lines):
-        label, runs = item.split("=", 1)
+        label, runs = item.rsplit("=", 1)
         curves = [val_curve(args.runs_dir / run) for run in runs.split(",")]
         steps = sorted(
             s for s in set.intersection(*(set(c) for c in curves)) if s >= args.from_step
