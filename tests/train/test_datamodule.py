@@ -77,3 +77,17 @@ def test_a_tiny_data_set_still_makes_a_batch(tmp_path):
     module.setup("fit")
     batches = take(module.train_dataloader(), 2)
     assert [len(b["z"]) for b in batches] == [24, 24]
+
+
+def test_the_log_says_how_each_game_holds_out_positions_of_one_file(caplog):
+    import logging
+
+    from zeroforge.train.game_chess import ChessGame
+
+    caplog.set_level(logging.INFO)
+    sample = "data/sample/chess/sf15-d6.binpack"
+    train, val = ChunkDataModule({**DATA, "train": sample}, seed=0, game=ChessGame).files()
+    assert train == val == [sample]
+    assert "validation: 20% of the positions, in blocks of 256 chosen by a hash, of each" in (
+        caplog.text
+    )

@@ -90,8 +90,10 @@ class ChunkDataModule(pl.LightningDataModule):
             return split_files(files, float(fraction), self.seed)
         self.val_share = float(fraction)
         rank_zero_info(
-            f"validation: the last {fraction:.0%} of the positions of each of the "
-            f"{len(files)} training file(s) (too few files to hold out whole ones)"
+            "validation: "
+            + self.game.holdout_share.format(share=f"{fraction:.0%}")
+            + f" of each of the {len(files)} training file(s) (too few files to hold out whole"
+            " ones)"
         )
         return files, files
 

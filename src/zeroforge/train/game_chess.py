@@ -29,6 +29,7 @@ class ChessGame:
     val_terms = ("loss", "cp_mae")
     final_name = "final.nnue"
     data_suffixes = SUFFIXES  # Stockfish's data: .binpack, .bin, .plain
+    holdout_share = "{share} of the positions, in blocks of 256 chosen by a hash,"
 
     def __init__(self, config: Mapping[str, Any]):
         self.network = config["network"]

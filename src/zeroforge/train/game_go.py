@@ -27,6 +27,7 @@ class GoGame:
     val_terms = ("policy_loss", "value_mse", "accuracy", "loss")
     final_name = "final.txt.gz"
     data_suffixes = None  # a directory scan finds the registered kinds (data/files.py)
+    holdout_share = "the last {share} of the positions"
 
     def __init__(self, config: Mapping[str, Any]):
         self.network = config["network"]

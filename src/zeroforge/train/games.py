@@ -17,6 +17,7 @@ the spirit of nnue-pytorch, which keeps model, features and serializer apart:
     dataset(files, data, seed, training, position_range)
                                  the streaming dataset (data.dataset.ChunkDataset or a subclass)
     data_suffixes                the data files a directory scan picks up (None: Go's kinds)
+    holdout_share                how `position_range`'s held-out share is chosen, in words
 
 The game follows from the network: `network.kind` sfnnv5 is chess, lz and nf are Go.
 """
@@ -38,6 +39,7 @@ class Game(Protocol):
     val_terms: tuple[str, ...]
     final_name: str
     data_suffixes: tuple[str, ...] | None
+    holdout_share: str
 
     def build_net(self) -> nn.Module: ...
 
