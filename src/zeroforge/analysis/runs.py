@@ -206,9 +206,11 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-# Panels of the loss figures: (training column, validation column, title)
+# Panels of the loss figures: (training column, validation column, title); the first panel's
+# title is the Go loss's, CHESS_LOSS_TITLE when no run has a policy (an NNUE run)
+CHESS_LOSS_TITLE = "loss (nnue-pytorch's: lambda blend of score and result)"
 PANELS = (
-    (TRAIN_LOSS, VAL_LOSS, "loss (policy + value_weight * value MSE + L2)"),
+    (TRAIN_LOSS, VAL_LOSS, "loss (policy + value_weight * value MSE; training + L2)"),
     ("policy_loss", "val_policy_loss", "policy cross-entropy"),
     ("value_mse", "val_value_mse", "value MSE"),
 )
@@ -229,6 +231,8 @@ def plot_losses(runs: list[Run], x: str, path: Path) -> None:
             r.column("train", p[0]) is not None or r.column("val", p[1]) is not None for r in runs
         )
     ]
+    if len(panels) == 1 and panels[0][0] == TRAIN_LOSS:
+        panels = [(TRAIN_LOSS, VAL_LOSS, CHESS_LOSS_TITLE)]
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 5), dpi=100, squeeze=False)
     for ax, (train_column, val_column, title) in zip(axes[0], panels, strict=True):
         for index, run in enumerate(runs):
