@@ -73,3 +73,14 @@ def test_bench_binpack_quick_json(tmp_path, capsys):
     assert compiled > 0 and reference > 0 and figures["dataset_batches_pos_per_s_per_core"] > 0
     assert abs(figures["compiled_vs_python_chess_ratio"] - compiled / reference) < 1e-9
     assert "zeroforge bench --only binpack" in doc.read_text()
+
+
+def test_bench_nnue_quick_json(tmp_path, capsys):
+    assert "nnue" in AREAS
+    doc = tmp_path / "perf.md"
+    assert main(["bench", "--quick", "--only", "nnue", "--json", "--doc", str(doc)]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["nnue_bf16_vs_fp32_step_time_ratio"] > 0
+    assert 0 < figures["nnue_optimizer_share_of_fp32_step"] < 1
+    assert figures["nnue_dense_vs_embedding_bag_transformer_time_ratio"] > 0
+    assert "zeroforge bench --only nnue" in doc.read_text()

@@ -26,4 +26,5 @@ AREAS: list[str] = [
     "nfnet",
     "match",
     "gensfen",
+    "nnue",
 ]
