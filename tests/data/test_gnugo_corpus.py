@@ -10,7 +10,7 @@ from zeroforge.formats.sgf import read_game
 from zeroforge.go.geometry import PASS
 
 CORPUS = Path(__file__).resolve().parents[2] / "data" / "gnugo-l1"
-GAMES = 80
+GAMES = 240
 
 
 def test_corpus_games_are_finished_and_convert():
@@ -27,4 +27,4 @@ def test_corpus_games_are_finished_and_convert():
     assert len(openings) == GAMES
     stats = ConversionStats()
     positions = sum(len(p) for p in convert_games(paths, stats))
-    assert stats.games == GAMES and stats.skipped_total == 0 and positions == 17896
+    assert stats.games == GAMES and stats.skipped_total == 0 and positions == 52745
