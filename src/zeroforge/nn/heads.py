@@ -103,7 +103,7 @@ class PointwisePolicyFC(FoldedLinear):
 
     def __init__(self, channels: int, residual_l2: float | None, kernel: int = 1):
         super().__init__(NUM_MOVES, channels * NUM_POINTS, residual_l2)
-        self.channels, self.kernel = channels, kernel
+        self.channels = channels
         bound = 1.0 / channels**0.5  # nn.Conv2d(channels, 1, 1)'s default init
         shape = (channels,) if kernel == 1 else (channels, kernel, kernel)
         self.point_weight = nn.Parameter(torch.zeros(shape))

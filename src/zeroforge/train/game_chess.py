@@ -19,6 +19,7 @@ from torch import nn
 
 from zeroforge.data.chess_records import SUFFIXES
 from zeroforge.train import losses
+from zeroforge.train.games import stream_settings
 from zeroforge.train.targets import Coefficient
 
 LOSS_DEFAULTS = {"lambda": 1.0, "scale": 361.0, "kind": "power", "power": 2.5}
@@ -92,12 +93,9 @@ class ChessGame:
         skip = data.get("skip", {})
         return ChessDataset(
             files,
-            batch_size=int(data["batch_size"]),
             filters=SkipFilters(**{k: skip[k] for k in skip}),
-            sample_rate=float(data["sample_rate"]) if training else 1.0,
-            shuffle_buffer=int(data["shuffle_buffer"]) if training else int(data["batch_size"]),
             seed=seed,
-            drop_last=training,
             skip_bad=bool(data.get("skip_bad", False)),
             position_range=position_range,
+            **stream_settings(data, training),
         )

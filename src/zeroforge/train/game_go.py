@@ -19,6 +19,7 @@ from zeroforge.nn.checkpoint import build_network
 from zeroforge.nn.heads import head_penalty
 from zeroforge.train import losses
 from zeroforge.train.distill import Distillation, add_kd_terms
+from zeroforge.train.games import stream_settings
 from zeroforge.train.targets import ValueTarget, add_value_terms, make_targets
 
 
@@ -117,11 +118,8 @@ class GoGame:
 
         return ChunkDataset(
             files,
-            batch_size=int(data["batch_size"]),
-            sample_rate=float(data["sample_rate"]) if training else 1.0,
-            shuffle_buffer=int(data["shuffle_buffer"]) if training else int(data["batch_size"]),
             symmetries=bool(data["symmetries"]) and training,
             seed=seed,
-            drop_last=training,
             position_range=position_range,
+            **stream_settings(data, training),
         )

@@ -67,6 +67,18 @@ class Game(Protocol):
     ) -> torch.utils.data.IterableDataset: ...
 
 
+def stream_settings(data: Mapping[str, Any], training: bool) -> dict[str, Any]:
+    """The dataset settings every game shares: training samples and shuffles as `data` says;
+    validation reads every position, in order, keeping a last partial batch."""
+    batch = int(data["batch_size"])
+    return {
+        "batch_size": batch,
+        "sample_rate": float(data["sample_rate"]) if training else 1.0,
+        "shuffle_buffer": int(data["shuffle_buffer"]) if training else batch,
+        "drop_last": training,
+    }
+
+
 def game_name(network: Mapping[str, Any]) -> str:
     return "chess" if network.get("kind") in CHESS_NETWORKS else "go"
 
