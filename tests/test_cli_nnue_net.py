@@ -6,8 +6,8 @@ import pytest
 
 from tests.nn.test_sfnnv5_stockfish import trained_like_net
 from zeroforge.cli import main
+from zeroforge.convert.nnue import quantise
 from zeroforge.formats.nnue import read_nnue
-from zeroforge.formats.nnue_export import quantise
 from zeroforge.nn.checkpoint import save_checkpoint
 from zeroforge.play.engines import have_engine
 

@@ -7,10 +7,10 @@ import pytest
 
 from tests.nn.test_sfnnv5_stockfish import trained_like_net
 from zeroforge.analysis.nnue_eval import evaluate_features
-from zeroforge.chess.decoder import read_decoded
 from zeroforge.cli import main
+from zeroforge.convert.nnue import export_nnue
+from zeroforge.data.chess_decoder import read_decoded
 from zeroforge.data.chess_records import iter_records
-from zeroforge.formats.nnue_export import export_nnue
 
 SAMPLE = "data/sample/chess/sf15-d6.binpack"
 
@@ -40,8 +40,8 @@ def test_scores_are_the_teachers_and_the_rest_is_kept(teacher, tmp_path, capsys,
 
 
 def test_a_binpack_keeps_its_chunks_and_so_its_held_out_positions(teacher, tmp_path, capsys):
-    from zeroforge.chess.decoder import iter_decoded
     from zeroforge.data.chess_dataset import ChessDataset
+    from zeroforge.data.chess_decoder import iter_decoded
 
     path, _ = teacher
     out = tmp_path / "labelled.binpack"

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from tests.nn.test_sfnnv5_stockfish import trained_like_net
-from zeroforge.formats.nnue_export import export_nnue
-from zeroforge.train.game_chess import ChessGame
+from zeroforge.convert.nnue import export_nnue
+from zeroforge.train.chess_game import ChessGame
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts" / "experiments"
 SAMPLE = "data/sample/chess/sf15-d6.binpack"

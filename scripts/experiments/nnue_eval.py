@@ -29,9 +29,9 @@ import numpy as np
 from zeroforge.analysis.dead import nnue_dead
 from zeroforge.analysis.nnue_eval import evaluate_features
 from zeroforge.atomic import atomic_write_bytes
-from zeroforge.chess.decoder import FLAG_CAPTURE, FLAG_IN_CHECK, read_decoded
 from zeroforge.chess.records import VALUE_NONE
 from zeroforge.data.chess_dataset import ChessDataset
+from zeroforge.data.chess_decoder import FLAG_CAPTURE, FLAG_IN_CHECK, read_decoded
 from zeroforge.formats.nnue import read_nnue
 
 SCALE, POWER = 361.0, 2.5  # the training loss's (conf/network/sfnnv5.yaml)

@@ -11,9 +11,9 @@ import pytest
 
 from tests.nn.test_sfnnv5_stockfish import trained_like_net
 from zeroforge.analysis.nnue_eval import evaluate, evaluate_features
-from zeroforge.chess.decoder import read_decoded
+from zeroforge.convert.nnue import quantise
+from zeroforge.data.chess_decoder import read_decoded
 from zeroforge.data.chess_records import iter_records
-from zeroforge.formats.nnue_export import quantise
 
 SAMPLE = "data/sample/chess/sf15-d6.binpack"
 

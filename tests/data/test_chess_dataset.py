@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from zeroforge.chess.decoder import read_decoded
 from zeroforge.chess.records import VALUE_NONE
 from zeroforge.data.chess_dataset import ChessDataset, SkipFilters, count_filtered
+from zeroforge.data.chess_decoder import read_decoded
 from zeroforge.formats.binpack import write_binpack
 from zeroforge.formats.plain import write_plain
 from zeroforge.formats.sfbin import write_bin

@@ -87,7 +87,7 @@ def test_chunks_split_between_chains_and_files_concatenate(tmp_path):
 
 
 def test_chunk_ends_end_chunks_exactly_there(tmp_path):
-    from zeroforge.chess.decoder import iter_decoded
+    from zeroforge.data.chess_decoder import iter_decoded
 
     records = games(5, 24, 40)
     ends = [3, 40, 41, len(records)]  # mid-chain ends split a game's chain

@@ -9,8 +9,8 @@ import torch
 
 from zeroforge.analysis.nnue_check import random_positions
 from zeroforge.analysis.nnue_eval import evaluate, evaluate_float
+from zeroforge.convert.nnue import dequantise, quantise
 from zeroforge.formats.nnue import SFNNV5, nnue_bytes, random_net, write_nnue
-from zeroforge.formats.nnue_export import dequantise, quantise
 from zeroforge.nn.checkpoint import load_any_net, save_checkpoint
 from zeroforge.nn.sfnnv5 import NNUE2SCORE, NUM_FEATURES, PIECE_VALUES, SFNNv5
 

@@ -10,8 +10,8 @@ import torch
 
 from tests.analysis.stockfish_net import export_stockfish_net
 from zeroforge.analysis.nnue_check import check_net, float_gap, random_positions
+from zeroforge.convert.nnue import export_nnue, import_nnue, quantise
 from zeroforge.formats.nnue import nnue_bytes, read_nnue
-from zeroforge.formats.nnue_export import export_nnue, import_nnue, quantise
 from zeroforge.nn.sfnnv5 import NUM_FEATURES, SFNNv5
 from zeroforge.play.engines import have_engine
 

@@ -14,7 +14,7 @@ from tests.nn.chess_batches import board_batch
 from tests.train.test_module import fit
 from zeroforge.analysis.nnue_check import random_positions
 from zeroforge.nn.sfnnv5 import SFNNv5
-from zeroforge.train.game_chess import ChessGame
+from zeroforge.train.chess_game import ChessGame
 from zeroforge.train.losses import nnue_loss
 from zeroforge.train.module import TrainModule
 

@@ -82,7 +82,7 @@ def test_a_tiny_data_set_still_makes_a_batch(tmp_path):
 def test_the_log_says_how_each_game_holds_out_positions_of_one_file(caplog):
     import logging
 
-    from zeroforge.train.game_chess import ChessGame
+    from zeroforge.train.chess_game import ChessGame
 
     caplog.set_level(logging.INFO)
     sample = "data/sample/chess/sf15-d6.binpack"

@@ -6,7 +6,7 @@ Both sides do the same job on the same file: decode every position of every chai
 indices into the piece's move list, score deltas), check it, and produce the active feature
 indices of both perspectives. The reference is `formats.binpack.read_binpack` (python-chess
 boards, one record at a time) followed by `chess.features.halfka_features` per perspective; the
-compiled side is `chess.decoder.iter_binpack` (C). A third figure goes through the whole
+compiled side is `data.chess_decoder.iter_binpack` (C). A third figure goes through the whole
 `ChessDataset` (filters off, shuffle buffer, torch batches). Data: the `.binpack` files of
 data/sample when there are any, else random legal games (python-chess) packed by
 `formats.binpack.write_binpack`. Runs alternate; figures are medians.
@@ -23,10 +23,10 @@ import chess
 import torch
 
 from zeroforge.bench import BenchResult
-from zeroforge.chess.decoder import iter_binpack, read_decoded
 from zeroforge.chess.features import halfka_features
 from zeroforge.chess.records import TrainingRecord, record_from_board
 from zeroforge.data.chess_dataset import ChessDataset, SkipFilters
+from zeroforge.data.chess_decoder import iter_binpack, read_decoded
 from zeroforge.formats.binpack import read_binpack, write_binpack
 
 TARGET_POS_PER_S, TARGET_RATIO = 1_000_000, 10.0  # issue 13
@@ -159,7 +159,7 @@ def _markdown(figures, positions, files, source, repeats) -> str:
             "",
             "| decoding | positions/s per core |",
             "|---|---:|",
-            f"| compiled: `chess.decoder.iter_binpack` (C extension) | {rate:,.0f} |",
+            f"| compiled: `data.chess_decoder.iter_binpack` (C extension) | {rate:,.0f} |",
             "| reference, same run: python-chess, `formats.binpack.read_binpack` + "
             f"`halfka_features` | {figures['python_chess_pos_per_s_per_core_ref']:,.0f} |",
             f"| **ratio compiled / python-chess** | **{ratio:,.0f}x** |",

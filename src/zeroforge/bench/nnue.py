@@ -32,7 +32,7 @@ def _recipe(batch_size: int):
     from omegaconf import OmegaConf
 
     from zeroforge.commands.train import compose_config
-    from zeroforge.train.game_chess import ChessGame
+    from zeroforge.train.chess_game import ChessGame
     from zeroforge.train.optim import build_optimizer
     from zeroforge.train.recipe import module_config
 

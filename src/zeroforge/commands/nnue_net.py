@@ -65,7 +65,7 @@ def export(argv: list[str]) -> int:
     add_position_options(parser)
     args = parser.parse_args(argv)
     from zeroforge.analysis.nnue_check import float_gap
-    from zeroforge.formats.nnue_export import export_nnue
+    from zeroforge.convert.nnue import export_nnue
     from zeroforge.nn.checkpoint import load_any_net
     from zeroforge.nn.sfnnv5 import SFNNv5
 

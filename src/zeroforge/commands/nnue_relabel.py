@@ -34,7 +34,7 @@ SCORE_CLIP = SCORE_LIMIT - 2  # keep teacher scores below VALUE_NONE (32002): 32
 def teacher_scores(net, path: str) -> Iterator[int]:
     """NET's evaluation of every record of `path`, in file order."""
     from zeroforge.analysis.nnue_eval import evaluate_features
-    from zeroforge.chess.decoder import iter_decoded
+    from zeroforge.data.chess_decoder import iter_decoded
 
     for _, records in iter_decoded(path):
         buckets = (records["pieces"].astype(np.int64) - 1) // 4
@@ -44,7 +44,7 @@ def teacher_scores(net, path: str) -> Iterator[int]:
 
 def chunk_ends(path: str) -> list[int]:
     """Cumulative record counts at the end of each piece (a .binpack's chunks) of `path`."""
-    from zeroforge.chess.decoder import iter_decoded
+    from zeroforge.data.chess_decoder import iter_decoded
 
     return np.cumsum([len(records) for _, records in iter_decoded(path)]).tolist()
 

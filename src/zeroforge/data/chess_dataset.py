@@ -4,7 +4,7 @@ shuffled batches of sparse HalfKAv2_hm features.
 `ChessDataset` is `data.dataset.ChunkDataset` (same file order per epoch, sampling, sharding
 over DataLoader workers x DDP ranks, shuffle buffer, `batches_per_epoch`, `set_epoch`; use
 `DataLoader(dataset, batch_size=None)`) with chess records decoded by the compiled decoder
-(`chess.decoder`), streamed piece by piece (a .binpack chunk, a block of .bin records) instead
+(`data.chess_decoder`), streamed piece by piece (a .binpack chunk, a block of .bin records) instead
 of whole files, so files of any size work. When there are fewer files than 4 per shard, shards
 split files by piece (each worker decodes only its own chunks; a .plain file, one piece, is split
 by position).
@@ -40,13 +40,13 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 import torch
 
-from zeroforge.chess.decoder import (
+from zeroforge.chess.records import VALUE_NONE, ReadStats
+from zeroforge.data.chess_decoder import (
     FLAG_CAPTURE,
     FLAG_IN_CHECK,
     SUFFIXES,
     iter_decoded,
 )
-from zeroforge.chess.records import VALUE_NONE, ReadStats
 from zeroforge.data.dataset import ChunkDataset
 from zeroforge.data.files import Records, expand_paths
 from zeroforge.formats.plain import SUFFIX as PLAIN_SUFFIX

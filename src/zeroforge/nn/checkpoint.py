@@ -3,7 +3,7 @@ checkpoints".
 
 `load_any_net(path)` gives a network in eval mode from either:
 - a Leela Zero v1 weights file (`.txt`, `.gz`; see `formats.lzweights`),
-- a Stockfish 15.1 SFNNv5 `.nnue` file (dequantised exactly: `formats.nnue_export`), or
+- a Stockfish 15.1 SFNNv5 `.nnue` file (dequantised exactly: `convert.nnue`), or
 - a checkpoint: a dict saved with `torch.save` (Lightning's `ModelCheckpoint` writes one), read
   with `torch.load(..., weights_only=True)` (never a pickle of arbitrary objects).
 
@@ -133,7 +133,7 @@ def load_any_net(path: str | os.PathLike) -> nn.Module:
     Raises `formats.lzweights.WeightsError`, `formats.nnue.NnueFormatError` or
     `CheckpointError` (all ValueError)."""
     if Path(path).suffix == NNUE_SUFFIX:
-        from zeroforge.formats.nnue_export import import_nnue
+        from zeroforge.convert.nnue import import_nnue
 
         return import_nnue(path).eval()
     if is_lz_weights(path):

@@ -18,7 +18,7 @@ The transformer is sparse: a batch gives, per perspective, the active feature in
 (-1 pads a row), summed with `F.embedding_bag`, never a dense [B, 22528] matmul. With
 `factorized`, each feature also adds a virtual "A" feature shared by all 32 king buckets (its
 piece-square, nnue-pytorch's HalfKAv2_hm^), which learns what is common to the buckets; the
-exporter folds it into the real rows (`formats.nnue_export`).
+exporter folds it into the real rows (`convert.nnue`).
 
 The layer stacks are held as one Linear per layer with 8x the outputs (every bucket computed,
 the used one gathered): the per-bucket matrices are small, a gather of weights would cost more.

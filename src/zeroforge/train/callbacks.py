@@ -54,7 +54,7 @@ METRICS_COLUMNS = (
 )
 
 # Logged only by some runs: a residual head's L2 (nn/heads.py), a z/q value blend
-# (train/targets.py), distillation (train/distill.py), chess (train/game_chess.py: cp_mae).
+# (train/targets.py), distillation (train/distill.py), chess (train/chess_game.py: cp_mae).
 EXTRA_TRAIN = (
     "head_l2",
     "value_mse_z",

@@ -23,8 +23,8 @@ from torch.utils.data import DataLoader
 
 from zeroforge.data.dataset import ChunkDataset, expand_paths, split_files
 from zeroforge.data.files import whole_files_to_hold_out
-from zeroforge.train.game_go import GoGame
 from zeroforge.train.games import Game
+from zeroforge.train.go_game import GoGame
 
 STREAM_KEY = "stream"  # batch entry holding (data epoch, index in epoch); removed before use
 

@@ -1,7 +1,7 @@
 """What differs between the games in the one training loop, behind one small interface.
 
 The LightningModule (train/module.py), the recipe, the data stream and the callbacks are the same
-for Go and chess; each game implements `Game` once (train/game_go.py, train/game_chess.py), in
+for Go and chess; each game implements `Game` once (train/go_game.py, train/chess_game.py), in
 the spirit of nnue-pytorch, which keeps model, features and serializer apart:
 
     build_net()                  a fresh network from config["network"]
@@ -86,9 +86,9 @@ def game_name(network: Mapping[str, Any]) -> str:
 def game_for(config: Mapping[str, Any]) -> Game:
     """The game of a module config (the sections of the run's config, train/recipe.py)."""
     if game_name(config["network"]) == "chess":
-        from zeroforge.train.game_chess import ChessGame
+        from zeroforge.train.chess_game import ChessGame
 
         return ChessGame(config)
-    from zeroforge.train.game_go import GoGame
+    from zeroforge.train.go_game import GoGame
 
     return GoGame(config)

@@ -1,7 +1,7 @@
 """Loss terms and metrics of training, as small pure functions of tensors.
 
 Which targets they are applied to (z, a z/q blend, a teacher's outputs) is decided by the
-game in one place (`GoGame.targets`, train/game_go.py); these functions only compute.
+game in one place (`GoGame.targets`, train/go_game.py); these functions only compute.
 Leela Zero's TensorFlow trainer (tfprocess.py) is the reference: loss = policy cross-entropy
 + value_weight * value MSE + l2 * sum(w^2) / 2 over convolution and fully connected weights.
 """

@@ -1,6 +1,6 @@
 /* Training records decoded from Stockfish's data formats, with their HalfKAv2_hm features.
  * The layouts of the formats are documented in zeroforge/formats/{binpack,sfbin,plain}.py;
- * the record layout here is mirrored by RECORD_DTYPE in zeroforge/chess/decoder.py. */
+ * the record layout here is mirrored by RECORD_DTYPE in zeroforge/data/chess_decoder.py. */
 #ifndef ZF_DECODE_H
 #define ZF_DECODE_H
 

@@ -1,4 +1,4 @@
-/* zeroforge.chess._decoder: the compiled chess decoder's Python face (see chess/decoder.py).
+/* zeroforge.chess._decoder: the compiled chess decoder's Python face (see data/chess_decoder.py).
  * Inputs are any buffer (bytes, mmap, memoryview); records come back as bytes of Record
  * structs (decode.h), which decoder.py views as a numpy structured array. Decoding runs
  * without the GIL. */

@@ -74,7 +74,7 @@ class ChessGame:
         net.clip_weights()
 
     def export(self, net: nn.Module, directory: Path, stem: str) -> Path:
-        from zeroforge.formats.nnue_export import export_nnue
+        from zeroforge.convert.nnue import export_nnue
 
         path = directory / f"{stem}.nnue"
         export_nnue(net, path)

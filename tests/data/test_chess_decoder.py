@@ -14,7 +14,10 @@ import chess
 import numpy as np
 import pytest
 
-from zeroforge.chess.decoder import (
+from tests.chess.games import SPECIAL_FENS, games
+from zeroforge.chess.features import halfka_features
+from zeroforge.chess.records import ChessDataError, ReadStats
+from zeroforge.data.chess_decoder import (
     FLAG_CAPTURE,
     FLAG_IN_CHECK,
     fen_record,
@@ -24,13 +27,9 @@ from zeroforge.chess.decoder import (
     perft,
     read_decoded,
 )
-from zeroforge.chess.features import halfka_features
-from zeroforge.chess.records import ChessDataError, ReadStats
 from zeroforge.formats.binpack import read_binpack, write_binpack
 from zeroforge.formats.plain import read_plain, write_plain
 from zeroforge.formats.sfbin import RECORD_BYTES, read_bin, write_bin
-
-from .games import SPECIAL_FENS, games
 
 PERFT = [  # FEN, depth, leaf nodes
     (chess.STARTING_FEN, 4, 197281),
