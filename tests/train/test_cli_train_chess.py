@@ -100,3 +100,17 @@ def test_fine_tune_stockfish_own_net(lowercase_tmp):
     changed = (final.ft_weights != original.ft_weights).mean()
     assert 0 < changed < 0.5  # fine-tuned (the rows of features seen), not replaced
     assert check_net(run / "nets" / "final.nnue", sample_fens(20)).ok
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_bad_file_is_one_named_line_with_or_without_workers(tmp_path, capsys, workers):
+    """A data error raised in a DataLoader worker reaches the user as the same one line as
+    without workers (torch re-raises it with the worker's whole traceback as its message)."""
+    cut = tmp_path / "cut.binpack"
+    cut.write_bytes(open(SAMPLE, "rb").read()[:7000])
+    args = chess_args(tmp_path / "run", 2, f"data.train={cut}", f"data.workers={workers}")
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "Caught" not in err and "Original Traceback" not in err
+    line = f"zeroforge train: {cut}: chunk 37 (byte 6892): cut short: 100 of 147 payload bytes"
+    assert err.strip().splitlines()[-1] == line

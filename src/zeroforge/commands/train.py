@@ -8,6 +8,7 @@ writes goes to `out_dir`.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 EPILOG = """\
@@ -53,6 +54,31 @@ def compose_config(overrides: list[str]):
         return compose(config_name="config", overrides=overrides)
 
 
+# How torch's DataLoader re-raises an error of a worker process (torch/_utils.py
+# ExceptionWrapper): as the same class when it can be built from one message, else as a
+# RuntimeError, the message being the worker's whole traceback in either case.
+_WORKER_ERROR = re.compile(r"Caught (\w+) in DataLoader worker process \d+\.\nOriginal Traceback")
+USER_ERRORS = (FileNotFoundError, ValueError)  # bad input or config: one line, no traceback
+
+
+def user_error_message(error: BaseException) -> str | None:
+    """The one-line message of a bad-input error (a worker's too, without its traceback), or
+    None for an error that is a bug (its traceback is then shown)."""
+    match = _WORKER_ERROR.match(str(error))
+    if match is None:
+        return str(error) if isinstance(error, USER_ERRORS) else None
+    # the traceback's last entry is "module.Class: message" (the message may hold newlines)
+    text, name = str(error), match.group(1)
+    found = list(re.finditer(rf"^((?:\w+\.)*){name}: ", text, re.MULTILINE))
+    if not found:
+        return None
+    last = found[-1]
+    original = getattr(sys.modules.get(last.group(1)[:-1] or "builtins"), name, None)
+    if not (isinstance(original, type) and issubclass(original, USER_ERRORS)):
+        return None
+    return text[last.end() :].strip()
+
+
 def main(argv: list[str]) -> int:
     args = parse(argv)
     from hydra.errors import HydraException
@@ -77,8 +103,11 @@ def main(argv: list[str]) -> int:
 
     try:
         final = run(cfg)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"zeroforge train: {error}", file=sys.stderr)
+    except Exception as error:
+        message = user_error_message(error)
+        if message is None:
+            raise
+        print(f"zeroforge train: {message}", file=sys.stderr)
         return 1
     if final is not None:  # (the other processes of a multi-process run print nothing)
         print(
