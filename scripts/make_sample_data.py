@@ -157,7 +157,7 @@ def selfplay_game(i: int, weights: Path, workdir: Path, out: Path) -> tuple[int,
 def random_weights(workdir: Path) -> Path:
     import torch
 
-    from zeroforge.formats.lzweights import export_net
+    from zeroforge.convert.lzweights import export_net
     from zeroforge.nn.lznet import LZNet
 
     torch.manual_seed(NET_SEED)

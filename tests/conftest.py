@@ -35,7 +35,7 @@ def lowercase_tmp():
 def lz_weights(tmp_path_factory) -> Path:
     import torch
 
-    from zeroforge.formats.lzweights import export_net
+    from zeroforge.convert.lzweights import export_net
     from zeroforge.nn.lznet import LZNet
 
     torch.manual_seed(1234)

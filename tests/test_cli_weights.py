@@ -6,8 +6,9 @@ import torch
 
 from zeroforge.cli import main
 from zeroforge.commands.evaluate import parse_moves, position_from_moves
+from zeroforge.convert.lzweights import export_net
 from zeroforge.formats.chunks import Positions, write_chunk
-from zeroforge.formats.lzweights import export_net, read_weights
+from zeroforge.formats.lzweights import read_weights
 from zeroforge.go.geometry import vertex_to_move
 from zeroforge.go.planes import BLACK, WHITE
 from zeroforge.nn.checkpoint import save_checkpoint

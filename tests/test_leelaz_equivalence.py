@@ -16,13 +16,8 @@ import pytest
 import torch
 
 from zeroforge.commands import evaluate
-from zeroforge.formats.lzweights import (
-    WeightsError,
-    export_net,
-    load_net,
-    read_weights,
-    write_weights,
-)
+from zeroforge.convert.lzweights import export_net, load_net
+from zeroforge.formats.lzweights import WeightsError, read_weights, write_weights
 from zeroforge.go.geometry import NUM_POINTS
 from zeroforge.nn.heads import HEADS
 from zeroforge.nn.lznet import LZNet, randomize_bn_stats
@@ -176,7 +171,7 @@ def test_import_of_a_foreign_file_then_export_gives_the_same_numbers(workdir):
 
 
 def read_weights_rows(net, workdir: Path) -> list[np.ndarray]:
-    from zeroforge.formats.lzweights import net_to_rows
+    from zeroforge.convert.lzweights import net_to_rows
 
     rows = net_to_rows(net)
     write_weights(workdir / "rows.txt", rows)

@@ -7,9 +7,10 @@ import json
 import numpy as np
 import pytest
 
+from zeroforge.chess.nnue_arch import HALFKP
 from zeroforge.cli import main as cli_main
 from zeroforge.formats.lzweights import write_weights
-from zeroforge.formats.nnue import HALFKP, random_net, write_nnue
+from zeroforge.formats.nnue import random_net, write_nnue
 
 from .lz_rows import lz_rows, random_lz
 

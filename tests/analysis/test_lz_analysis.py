@@ -110,7 +110,8 @@ def test_permuted_copy_computes_the_same_function(tmp_path):
     """The permutation used above really is a symmetry of the network (leelaz semantics)."""
     import torch
 
-    from zeroforge.formats.lzweights import load_net, write_weights
+    from zeroforge.convert.lzweights import load_net
+    from zeroforge.formats.lzweights import write_weights
 
     lz = random_lz(blocks=2, filters=8, seed=9)
     copy, _ = permuted_copy(lz, seed=10)

@@ -10,7 +10,8 @@ from zeroforge.analysis.dead import nnue_dead, nnue_unit_bounds
 from zeroforge.analysis.figures import _unit_boxes
 from zeroforge.analysis.nnue_eval import evaluate
 from zeroforge.analysis.similarity import correlation, match, nnue_similarity, permute_nnue
-from zeroforge.formats.nnue import HALFKP, SFNNV5, random_net, read_nnue
+from zeroforge.chess.nnue_arch import HALFKP, SFNNV5
+from zeroforge.formats.nnue import random_net, read_nnue
 
 
 def writable(net):

@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 
 from tests.analysis.stockfish_net import SF15_NET_BYTES, export_stockfish_net
+from zeroforge.chess.nnue_arch import HALFKP, SFNNV5
 from zeroforge.formats.nnue import (
-    HALFKP,
     LEB128_MAGIC,
-    SFNNV5,
     NnueFormatError,
     nnue_bytes,
     random_net,

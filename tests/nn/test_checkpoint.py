@@ -1,13 +1,9 @@
 import pytest
 import torch
 
-from zeroforge.formats.lzweights import export_net
-from zeroforge.nn.checkpoint import (
-    CheckpointError,
-    checkpoint_dict,
-    load_any_net,
-    save_checkpoint,
-)
+from zeroforge.convert.lzweights import export_net
+from zeroforge.convert.nets import load_any_net
+from zeroforge.nn.checkpoint import CheckpointError, checkpoint_dict, save_checkpoint
 from zeroforge.nn.lznet import LZNet, randomize_bn_stats
 from zeroforge.nn.nfnet import NFNet
 

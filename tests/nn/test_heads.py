@@ -5,10 +5,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from zeroforge.formats.lzweights import load_net, net_to_rows
+from zeroforge.convert.lzweights import load_net, net_to_rows
+from zeroforge.convert.nets import load_any_net
 from zeroforge.go.geometry import NUM_MOVES, NUM_POINTS, PASS
 from zeroforge.nn import heads
-from zeroforge.nn.checkpoint import build_network, load_any_net, save_checkpoint
+from zeroforge.nn.checkpoint import build_network, save_checkpoint
 from zeroforge.nn.lznet import LZNet, randomize_bn_stats
 from zeroforge.nn.nfnet import NFNet
 from zeroforge.train import losses
@@ -43,7 +44,7 @@ def test_export_holds_the_matrix_training_used(tmp_path, head, net_class):
     rows = net_to_rows(net)
     assert rows[-10].size == NUM_MOVES * 2 * NUM_POINTS and rows[-4].size == 256 * NUM_POINTS
     path = tmp_path / "net.txt"
-    from zeroforge.formats.lzweights import export_net
+    from zeroforge.convert.lzweights import export_net
 
     export_net(net, path)
     loaded = load_net(path)

@@ -150,7 +150,8 @@ def test_unknown_activation():
 
 def test_export_roundtrip_equals_nf_forward(tmp_path):
     # The folded file, read back into the BN network, computes the NF net's numbers.
-    from zeroforge.formats.lzweights import load_net, write_weights
+    from zeroforge.convert.lzweights import load_net
+    from zeroforge.formats.lzweights import write_weights
 
     net = perturbed_net().eval()
     path = tmp_path / "nf.txt.gz"
@@ -173,7 +174,7 @@ def test_leelaz_computes_the_nf_nets_numbers(lowercase_tmp, head):
     # The network issue's heatmap equivalence check, unchanged, on an exported NF net, with
     # the plain head and with a structured one (nn/heads.py: the same head code as LZNet's).
     from tests.test_leelaz_equivalence import POSITIONS, assert_same, leelaz_heatmaps, our_heatmap
-    from zeroforge.formats.lzweights import export_net, load_net
+    from zeroforge.convert.lzweights import export_net, load_net
 
     net = perturbed_net(blocks=3, filters=16, head=head).eval()
     with torch.no_grad():  # a peaked policy and a decisive value make the check sharp
@@ -199,7 +200,8 @@ def test_leelaz_computes_the_nf_nets_numbers(lowercase_tmp, head):
 
 
 def test_checkpoint_round_trip(tmp_path):
-    from zeroforge.nn.checkpoint import load_any_net, save_checkpoint
+    from zeroforge.convert.nets import load_any_net
+    from zeroforge.nn.checkpoint import save_checkpoint
 
     net = perturbed_net(2, 8, activation="silu")
     save_checkpoint(net, tmp_path / "nf.ckpt")

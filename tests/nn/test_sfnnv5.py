@@ -9,9 +9,11 @@ import torch
 
 from zeroforge.analysis.nnue_check import random_positions
 from zeroforge.analysis.nnue_eval import evaluate, evaluate_float
+from zeroforge.chess.nnue_arch import SFNNV5
+from zeroforge.convert.nets import load_any_net
 from zeroforge.convert.nnue import dequantise, quantise
-from zeroforge.formats.nnue import SFNNV5, nnue_bytes, random_net, write_nnue
-from zeroforge.nn.checkpoint import load_any_net, save_checkpoint
+from zeroforge.formats.nnue import nnue_bytes, random_net, write_nnue
+from zeroforge.nn.checkpoint import save_checkpoint
 from zeroforge.nn.sfnnv5 import NNUE2SCORE, NUM_FEATURES, PIECE_VALUES, SFNNv5
 
 from .chess_batches import board_batch
@@ -128,7 +130,7 @@ def test_quantise_warns_when_the_transformer_overflows_int16():
 
 
 def test_dequantise_refuses_other_nets():
-    from zeroforge.formats.nnue import HALFKP
+    from zeroforge.chess.nnue_arch import HALFKP
 
     with pytest.raises(ValueError, match="HalfKP"):
         dequantise(random_net(HALFKP))

@@ -119,8 +119,8 @@ def test_training_with_nf_and_agc_exports_the_trained_net(tmp_path):
     # the configured exclusions, and the exported LZ file computes the checkpoint's numbers.
     from tests.train.chunks import train_args, write_chunks
     from zeroforge.commands.train import compose_config, main
-    from zeroforge.formats.lzweights import load_net
-    from zeroforge.nn.checkpoint import load_any_net
+    from zeroforge.convert.lzweights import load_net
+    from zeroforge.convert.nets import load_any_net
     from zeroforge.train.module import TrainModule
     from zeroforge.train.recipe import module_config
 

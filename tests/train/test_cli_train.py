@@ -8,7 +8,7 @@ import pytest
 from tests.test_leelaz_equivalence import POSITIONS, assert_same, leelaz_heatmaps, our_heatmap
 from tests.train.chunks import train_args, write_chunks
 from zeroforge.commands.train import main
-from zeroforge.nn.checkpoint import load_any_net
+from zeroforge.convert.nets import load_any_net
 from zeroforge.play.engines import have_engine
 
 

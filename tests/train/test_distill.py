@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from tests.train.test_module import fit
-from zeroforge.formats.lzweights import export_net
+from zeroforge.convert.lzweights import export_net
 from zeroforge.nn.checkpoint import save_checkpoint
 from zeroforge.nn.lznet import LZNet
 from zeroforge.nn.nfnet import NFNet

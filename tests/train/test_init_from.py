@@ -9,11 +9,12 @@ import torch
 from tests.conftest import make_positions
 from tests.train.chunks import train_args, write_chunks
 from zeroforge.commands.train import main
+from zeroforge.convert.lzweights import export_net
+from zeroforge.convert.nets import load_any_net
 from zeroforge.data.dataset import make_batch
 from zeroforge.data.files import read_text_chunk
 from zeroforge.formats.chunks import write_chunk
-from zeroforge.formats.lzweights import export_net
-from zeroforge.nn.checkpoint import load_any_net, save_checkpoint
+from zeroforge.nn.checkpoint import save_checkpoint
 from zeroforge.nn.lznet import LZNet
 from zeroforge.train import losses
 

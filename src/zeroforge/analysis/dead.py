@@ -29,7 +29,8 @@ from __future__ import annotations
 import numpy as np
 
 from zeroforge.analysis.nets import LZTensors
-from zeroforge.formats.nnue import SFNNV5, NnueNet
+from zeroforge.chess.nnue_arch import SFNNV5
+from zeroforge.formats.nnue import NnueNet
 
 ZERO_TOL_REL = 1e-6
 BN_EPS = 1e-5  # Leela Zero's batch-norm epsilon (FACTS.md)

@@ -21,7 +21,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from zeroforge.atomic import atomic_write_bytes  # noqa: E402
-from zeroforge.formats.nnue import SFNNV5, NnueNet  # noqa: E402
+from zeroforge.chess.nnue_arch import SFNNV5  # noqa: E402
+from zeroforge.formats.nnue import NnueNet  # noqa: E402
 
 NNUE_CLIP = 64  # quantised steps at which |w| saturates in the image
 BOX_GAP = 1  # pixels between unit boxes

@@ -1,7 +1,7 @@
 """Loading any net the analysis understands into one shape: named tensors plus the parsed net.
 
 Three sources: Stockfish `.nnue` files (formats.nnue), Leela Zero weights files (formats.lzweights,
-text or gzip) and our training checkpoints (nn.checkpoint.load_any_net, exported to LZ rows).
+text or gzip) and our training checkpoints (convert.nets.load_any_net, exported to LZ rows).
 NNUE tensors stay integers (their quantisation step in `scales`); LZ tensors are float32.
 """
 
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zeroforge.chess import nnue_arch
 from zeroforge.formats import nnue
 from zeroforge.formats.nnue import NnueNet
 
@@ -50,10 +51,10 @@ class LoadedNet:
 def nnue_tensors(net: NnueNet) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """Named tensors of an NNUE net (padding columns of the hidden layers dropped)."""
     tensors = {"ft.biases": net.ft_biases, "ft.weights": net.ft_weights}
-    scales = {"ft.biases": 1 / nnue.FT_SCALE, "ft.weights": 1 / nnue.FT_SCALE}
+    scales = {"ft.biases": 1 / nnue_arch.FT_SCALE, "ft.weights": 1 / nnue_arch.FT_SCALE}
     if net.arch.psqt_buckets:
         tensors["ft.psqt"] = net.psqt_weights
-        scales["ft.psqt"] = 1 / nnue.PSQT_SCALE
+        scales["ft.psqt"] = 1 / nnue_arch.PSQT_SCALE
     last = len(net.arch.layers) - 1
     for s, stack in enumerate(net.stacks):
         for n, (layer, (fan_in, _)) in enumerate(zip(stack, net.arch.layers, strict=True)):
@@ -62,10 +63,10 @@ def nnue_tensors(net: NnueNet) -> tuple[dict[str, np.ndarray], dict[str, float]]
             tensors[f"{name}.biases"] = layer.biases
             out = n == last
             scales[f"{name}.weights"] = 1 / (
-                nnue.OUTPUT_WEIGHT_SCALE if out else nnue.HIDDEN_WEIGHT_SCALE
+                nnue_arch.OUTPUT_WEIGHT_SCALE if out else nnue_arch.HIDDEN_WEIGHT_SCALE
             )
             scales[f"{name}.biases"] = 1 / (
-                nnue.OUTPUT_BIAS_SCALE if out else nnue.HIDDEN_BIAS_SCALE
+                nnue_arch.OUTPUT_BIAS_SCALE if out else nnue_arch.HIDDEN_BIAS_SCALE
             )
     return tensors, scales
 
@@ -86,15 +87,15 @@ def _is_nnue(path: Path, head: bytes) -> bool:
         return True
     if len(head) < 4:
         return False
-    return struct.unpack("<I", head[:4])[0] in {arch.version for arch in nnue.ARCHS}
+    return struct.unpack("<I", head[:4])[0] in {arch.version for arch in nnue_arch.ARCHS}
 
 
 def _load_checkpoint(path: Path) -> LZTensors:
     try:
-        from zeroforge.nn.checkpoint import load_any_net
+        from zeroforge.convert.nets import load_any_net
     except ImportError as err:
         raise NetLoadError(f"{path}: reading checkpoints needs zeroforge.nn.checkpoint") from err
-    from zeroforge.formats.lzweights import net_to_rows
+    from zeroforge.convert.lzweights import net_to_rows
 
     try:
         model = load_any_net(path)

@@ -18,8 +18,7 @@ import chess
 import numpy as np
 
 from zeroforge.chess.features import halfka_features, layer_stack_bucket
-from zeroforge.chess.records import NORMALIZE_TO_PAWN_VALUE
-from zeroforge.formats.nnue import (
+from zeroforge.chess.nnue_arch import (
     FT_SCALE,
     HIDDEN_BIAS_SCALE,
     HIDDEN_WEIGHT_SCALE,
@@ -27,8 +26,9 @@ from zeroforge.formats.nnue import (
     OUTPUT_WEIGHT_SCALE,
     PSQT_SCALE,
     SFNNV5,
-    NnueNet,
 )
+from zeroforge.chess.records import NORMALIZE_TO_PAWN_VALUE
+from zeroforge.formats.nnue import NnueNet
 
 OUTPUT_SCALE = 16  # Stockfish nnue_common.h
 WEIGHT_SCALE_BITS = 6

@@ -21,7 +21,8 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from zeroforge.analysis.nets import LZTensors
-from zeroforge.formats.nnue import SFNNV5, Layer, NnueNet
+from zeroforge.chess.nnue_arch import SFNNV5
+from zeroforge.formats.nnue import Layer, NnueNet
 
 
 def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -26,7 +26,7 @@ def _nets(quick: bool) -> list[tuple[str, int, int, int, int]]:
 def _export(blocks: int, filters: int, folder: Path) -> str:
     import torch
 
-    from zeroforge.formats.lzweights import export_net
+    from zeroforge.convert.lzweights import export_net
     from zeroforge.nn.lznet import LZNet
 
     torch.manual_seed(2026)

@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from zeroforge.bench import BenchResult
-from zeroforge.formats.lzweights import export_net, load_net, net_to_rows
+from zeroforge.convert.lzweights import export_net, load_net, net_to_rows
 from zeroforge.nn.lznet import LZNet, randomize_bn_stats
 from zeroforge.play.engines import engine_path, have_engine
 from zeroforge.play.gtp import GTPEngine

@@ -120,7 +120,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--record", type=int, default=0, help="record index in the chunk (0..)")
     parser.add_argument("--json", action="store_true", help='print {"policy", "winrate"}')
     args = parser.parse_args(argv)
-    from zeroforge.nn.checkpoint import load_any_net
+    from zeroforge.convert.nets import load_any_net
 
     try:
         stored, side = _position(args)

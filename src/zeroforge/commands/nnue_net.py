@@ -65,8 +65,8 @@ def export(argv: list[str]) -> int:
     add_position_options(parser)
     args = parser.parse_args(argv)
     from zeroforge.analysis.nnue_check import float_gap
+    from zeroforge.convert.nets import load_any_net
     from zeroforge.convert.nnue import export_nnue
-    from zeroforge.nn.checkpoint import load_any_net
     from zeroforge.nn.sfnnv5 import SFNNv5
 
     try:

@@ -28,8 +28,8 @@ def _check(args) -> int:
 
 
 def _export(args) -> int:
-    from zeroforge.formats.lzweights import export_net
-    from zeroforge.nn.checkpoint import load_any_net
+    from zeroforge.convert.lzweights import export_net
+    from zeroforge.convert.nets import load_any_net
 
     start = time.perf_counter()
     net = load_any_net(args.net)
@@ -39,7 +39,7 @@ def _export(args) -> int:
 
 
 def _import(args) -> int:
-    from zeroforge.formats.lzweights import load_net
+    from zeroforge.convert.lzweights import load_net
     from zeroforge.nn.checkpoint import save_checkpoint
 
     net = load_net(args.lzfile)
@@ -51,7 +51,7 @@ def _import(args) -> int:
 def _init(args) -> int:
     import torch
 
-    from zeroforge.formats.lzweights import export_net
+    from zeroforge.convert.lzweights import export_net
     from zeroforge.nn.lznet import LZNet
 
     if args.blocks < 0 or args.filters < 1:

@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 import torch
 
-from zeroforge.formats.nnue import (
+from zeroforge.chess.nnue_arch import (
     FT_SCALE,
     HIDDEN_BIAS_SCALE,
     HIDDEN_WEIGHT_SCALE,
@@ -27,12 +27,8 @@ from zeroforge.formats.nnue import (
     OUTPUT_WEIGHT_SCALE,
     PSQT_SCALE,
     SFNNV5,
-    Layer,
-    NnueNet,
-    padded,
-    read_nnue,
-    write_nnue,
 )
+from zeroforge.formats.nnue import Layer, NnueNet, padded, read_nnue, write_nnue
 
 DEFAULT_DESCRIPTION = "SFNNv5 HalfKAv2_hm 1024x2-16-32 trained by zeroforge"
 LAYER_SCALES = (  # (weight scale, bias scale) of fc_0, fc_1, fc_2

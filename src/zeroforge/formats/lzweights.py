@@ -1,4 +1,4 @@
-"""Leela Zero weights files, version 1: read, validate and write; convert to and from `LZNet`.
+"""Leela Zero weights files, version 1: read, validate and write.
 
 Layout (text; the same text gzipped when the name ends in `.gz`; leelaz loads both):
 
@@ -12,18 +12,11 @@ Layout (text; the same text gzipped when the name ends in `.gz`; leelaz loads bo
                     fc1 w [256,361], fc1 b [256], fc2 w [1,256], fc2 b [1]
     lines = 1 + 4 + 8 * blocks + 14
 
-The engine computes BN(x) = (x + conv_b - mean) / sqrt(var + 1e-5) with no gamma and no beta,
-so a PyTorch batch norm with beta (and gamma fixed at 1) is written as conv_b =
-beta * sqrt(var + 1e-5); a learned gamma is folded into the conv weights and the running
-statistics. leelaz itself checks almost nothing (a row of the wrong length or a negative
-variance loads silently and plays garbage), so `read_weights` checks every row.
-
-Import stores beta = b / sqrt(var + 1e-5) in float32, choosing among neighbouring float32s the
-one whose export gives b back: files this module wrote round-trip bit for bit. A bias from
-another writer may have no such beta (when var + eps > 1) and then moves by one ulp.
-
-Floats are written with 9 significant digits, enough for every float32 to survive the round
-trip bit-exactly, by a vectorised formatter (Python's per-number formatting is ~10x slower).
+The engine computes BN(x) = (x + conv_b - mean) / sqrt(var + 1e-5) with no gamma and no beta
+(how a torch network's batch norm becomes these rows: `convert.lzweights`). leelaz itself
+checks almost nothing (a row of the wrong length or a negative variance loads silently and plays
+garbage), so `read_weights` checks every row. Rows are written by `formats.lzfloat.format_row`:
+9 significant digits, so every float32 round-trips bit-exactly.
 """
 
 from __future__ import annotations
@@ -39,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from zeroforge.atomic import atomic_open
+from zeroforge.formats.lzfloat import format_row
 from zeroforge.go.geometry import NUM_MOVES, NUM_POINTS
 from zeroforge.go.planes import INPUT_PLANES
 
@@ -51,7 +45,6 @@ VALUE_HIDDEN = 256
 INPUT_ROWS = 4
 ROWS_PER_BLOCK = 8
 HEAD_ROWS = 14
-SIGNIFICANT_DIGITS = 9  # max_digits10 of float32: every float32 round-trips
 GZIP_LEVEL = 1  # text of floats compresses little better at higher levels, and 5x slower
 
 
@@ -301,84 +294,6 @@ def read_weights(path: str | os.PathLike) -> LZWeights:
 # ---------------------------------------------------------------- writing
 
 
-def _digit_table(drop_trailing_zeros: bool) -> np.ndarray:
-    """[10000, 4] uint8: the zero-padded 4 decimal digits of every number, with trailing zeros
-    turned into 0 bytes (dropped from the text) when asked."""
-    numbers = np.arange(10**4)
-    powers = 10 ** np.arange(3, -1, -1)
-    digits = numbers[:, None] // powers % 10
-    table = (digits + ord("0")).astype(np.uint8)
-    if drop_trailing_zeros:
-        nonzero_after = np.cumsum(digits[:, ::-1], axis=1)[:, ::-1] > 0  # a nonzero at or after
-        table[~nonzero_after] = 0
-    return table
-
-
-# 4 digits packed in a uint32 (little-endian bytes): [0, 10000) keeps trailing zeros,
-# [10000, 20000) drops them
-_WORDS = np.concatenate([_digit_table(False), _digit_table(True)]).view("<u4").ravel()
-_MIN_EXP, _MAX_EXP = -46, 39  # decimal exponents of float32 values (subnormals included)
-
-
-def _exponent_table() -> np.ndarray:
-    """[exponent - _MIN_EXP, 4] uint8: `e-12`, `e7`, ... and nothing for exponent 0."""
-    table = np.zeros((_MAX_EXP - _MIN_EXP + 1, 4), np.uint8)
-    for i, e in enumerate(range(_MIN_EXP, _MAX_EXP + 1)):
-        text = f"e{e}".encode() if e else b""
-        table[i, : len(text)] = np.frombuffer(text, np.uint8)
-    return table
-
-
-_EXPONENT_WORDS = _exponent_table().view("<u4").ravel()
-_POW10 = 10.0 ** np.arange(_MIN_EXP, _MAX_EXP + 2)  # float64; index e - _MIN_EXP
-_SCALE = 10.0 ** (SIGNIFICANT_DIGITS - 1 - np.arange(_MIN_EXP, _MAX_EXP + 1))
-# floor(k * log10(2)) == (k * 78913) >> 18 for every binary exponent k of a float32
-_LOG10_2_NUM, _LOG10_2_SHIFT = 78913, 18
-
-
-def _decimal_parts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """|x| = mantissa * 10**(exponent - 8), mantissa a 9-digit integer (0 for zero), rounded
-    to nearest. float64 arithmetic errs by ~1e-16, far below the 3e-8 a float32 tolerates."""
-    magnitude = np.abs(values).astype(np.float64)
-    _, binary = np.frexp(values)  # 2**(binary-1) <= |x| < 2**binary
-    exponent = ((binary.astype(np.int32) - 1) * _LOG10_2_NUM) >> _LOG10_2_SHIFT
-    np.clip(exponent, _MIN_EXP, _MAX_EXP, out=exponent)
-    exponent += magnitude >= _POW10[exponent + 1 - _MIN_EXP]
-    mantissa = np.rint(magnitude * _SCALE[exponent - _MIN_EXP]).astype(np.int32)
-    carry = mantissa >= 10**SIGNIFICANT_DIGITS  # rounded up to the next power of ten
-    mantissa[carry] //= 10
-    exponent += carry
-    exponent[mantissa == 0] = 0
-    return mantissa, exponent
-
-
-def format_row(values: np.ndarray) -> bytes:
-    """Space-separated 9-significant-digit text of a float32 row (no newline), shortest
-    spelling of that: trailing zeros dropped, no exponent for 1 <= |x| < 10.
-
-    Each number is laid out in 16 bytes, as four little-endian uint32 words:
-    [separator, sign, first digit, '.'] [4 digits] [4 digits] [`e`, `-`, 2 exponent digits];
-    unused bytes are 0 and dropped at the end, as is the leading separator.
-    """
-    values = np.ascontiguousarray(values, dtype=np.float32).ravel()
-    mantissa, exponent = _decimal_parts(values)
-    first = mantissa // np.int32(10**8)
-    rest = mantissa - first * np.int32(10**8)
-    middle = rest // np.int32(10**4)
-    last = rest - middle * np.int32(10**4)
-    head = (first.astype(np.uint32) + np.uint32(ord("0"))) << np.uint32(16)
-    head |= np.signbit(values).view(np.uint8).astype(np.uint32) * np.uint32(ord("-") << 8)
-    head |= (rest != 0).view(np.uint8).astype(np.uint32) * np.uint32(ord(".") << 24)
-    head |= np.uint32(ord(" "))
-    out = np.empty((values.size, 4), "<u4")
-    out[:, 0] = head
-    out[:, 1] = _WORDS[middle + (last == 0) * np.int32(10**4)]  # trailing zeros dropped if last
-    out[:, 2] = _WORDS[last + np.int32(10**4)]
-    out[:, 3] = _EXPONENT_WORDS[exponent - _MIN_EXP]
-    flat = out.view(np.uint8).ravel()
-    return np.compress(flat != 0, flat)[1:].tobytes()
-
-
 def _validate_rows(rows: list[np.ndarray]) -> None:
     """A writer never produces a file `read_weights` would refuse."""
     if len(rows) < INPUT_ROWS + HEAD_ROWS or (len(rows) - 18) % ROWS_PER_BLOCK:
@@ -421,122 +336,3 @@ def write_weights(path: str | os.PathLike, rows: list[np.ndarray]) -> None:
             yield b"\n"
 
     _atomic_write(path, chunks())
-
-
-# ---------------------------------------------------------------- LZNet <-> rows
-
-
-def _conv_bn_rows(block) -> list[np.ndarray]:
-    """A ConvBN as the engine's (w, b, mean, var): gamma folded into w, beta into b."""
-    conv, bn = block.conv, block.bn
-    var = bn.running_var.detach().double()
-    mean = bn.running_mean.detach().double()
-    gamma = bn.weight.detach().double()
-    beta = bn.bias.detach().double()
-    weight = conv.weight.detach()
-    # torch: gamma * (y - mean) / std + beta. The engine computes (y' + b - mean') / std, which
-    # is the same with y' = gamma * y (conv weights scaled), mean' = gamma * mean and
-    # b = beta * std.
-    std = (var + BN_EPS).sqrt()
-    if not bool((gamma == 1).all()):
-        weight = weight.double() * gamma.view(-1, 1, 1, 1)
-        mean = mean * gamma
-    return [_flat(weight), _flat(beta * std), _flat(mean), _flat(var)]
-
-
-def _flat(tensor) -> np.ndarray:
-    """A float32 copy in logical (C) order, whatever the dtype or memory format."""
-    return np.ravel(tensor.detach().cpu().float().numpy()).astype(np.float32, copy=True)
-
-
-def net_to_rows(model) -> list[np.ndarray]:
-    """The rows of an `LZNet` in file order (float32); a network with its own exact fold
-    (`lz_tensors()`, e.g. `nn.nfnet.NFNet`) supplies them itself."""
-    if hasattr(model, "lz_tensors"):
-        return [np.asarray(t, dtype=np.float32).ravel() for t in model.lz_tensors()]
-    rows = _conv_bn_rows(model.input)
-    for block in model.tower:
-        rows += _conv_bn_rows(block.conv1) + _conv_bn_rows(block.conv2)
-    rows += _conv_bn_rows(model.policy_conv)
-    rows += [_flat(model.policy_fc.weight), _flat(model.policy_fc.bias)]
-    rows += _conv_bn_rows(model.value_conv)
-    rows += [_flat(model.value_fc1.weight), _flat(model.value_fc1.bias)]
-    rows += [_flat(model.value_fc2.weight), _flat(model.value_fc2.bias)]
-    return rows
-
-
-def _beta_for_bias(bias: np.ndarray, var: np.ndarray) -> np.ndarray:
-    """float32 beta with float32(beta * sqrt(var + eps)) == bias where one exists.
-
-    beta = bias / std rounded to float32 can miss `bias` by one ulp on the way back; a
-    neighbouring float32 usually hits it, which makes import-then-export bit-exact.
-    """
-    std = np.sqrt(var.astype(np.float64) + BN_EPS)
-    best = (bias.astype(np.float64) / std).astype(np.float32)
-    found = (best.astype(np.float64) * std).astype(np.float32) == bias
-    for steps in (1, -1, 2, -2):
-        candidate = best
-        for _ in range(abs(steps)):
-            candidate = np.nextafter(candidate, np.float32(np.inf if steps > 0 else -np.inf))
-        hit = ~found & ((candidate.astype(np.float64) * std).astype(np.float32) == bias)
-        best = np.where(hit, candidate, best)
-        found |= hit
-    return best
-
-
-def _load_conv_bn(block, w, b, mean, var) -> None:
-    import torch
-
-    with torch.no_grad():
-        block.conv.weight.copy_(torch.from_numpy(w.reshape(block.conv.weight.shape)))
-        block.bn.running_mean.copy_(torch.from_numpy(mean))
-        block.bn.running_var.copy_(torch.from_numpy(var))
-        block.bn.bias.copy_(torch.from_numpy(_beta_for_bias(b, var)))
-        block.bn.weight.fill_(1.0)
-
-
-def rows_to_net(weights: LZWeights, **net_options):
-    """A fresh `LZNet` (eval mode) holding `weights`; net_options go to the constructor."""
-    import torch
-
-    from zeroforge.nn.lznet import LZBatchNorm, LZNet
-
-    with torch.device("meta"):  # no random init of tensors that are overwritten next
-        model = LZNet(weights.blocks, weights.filters, **net_options)
-    model = model.to_empty(device="cpu")
-    for module in model.modules():
-        if isinstance(module, LZBatchNorm):
-            module.num_batches_tracked.zero_()
-    rows = iter(weights.rows)
-
-    def take(n):
-        return [next(rows) for _ in range(n)]
-
-    _load_conv_bn(model.input, *take(4))
-    for block in model.tower:
-        _load_conv_bn(block.conv1, *take(4))
-        _load_conv_bn(block.conv2, *take(4))
-    _load_conv_bn(model.policy_conv, *take(4))
-    _load_linear(model.policy_fc, *take(2))
-    _load_conv_bn(model.value_conv, *take(4))
-    _load_linear(model.value_fc1, *take(2))
-    _load_linear(model.value_fc2, *take(2))
-    return model.eval()
-
-
-def _load_linear(layer, w, b) -> None:
-    import torch
-
-    with torch.no_grad():
-        layer.weight.copy_(torch.from_numpy(w.reshape(layer.weight.shape)))
-        layer.bias.copy_(torch.from_numpy(b))
-
-
-def export_net(model, path: str | os.PathLike) -> None:
-    """Write an `LZNet` as a v1 weights file (`.gz` by extension)."""
-    write_weights(path, net_to_rows(model))
-
-
-def load_net(path: str | os.PathLike, **net_options):
-    """Read a v1 weights file into a fresh `LZNet` in eval mode."""
-    return rows_to_net(read_weights(path), **net_options)

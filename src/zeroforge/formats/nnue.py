@@ -36,93 +36,17 @@ from pathlib import Path
 import numpy as np
 
 from zeroforge.atomic import atomic_write_bytes
+from zeroforge.chess.nnue_arch import (
+    ARCHS,
+    Arch,
+)
 
 LEB128_MAGIC = b"COMPRESSED_LEB128"
-HASH_MASK = 0xFFFFFFFF
-INPUT_SLICE_HASH = 0xEC42E90D  # Stockfish layers/input_slice.h
-AFFINE_HASH = 0xCC03DAE4  # layers/affine_transform.h
-CLIPPED_RELU_HASH = 0x538D24C7  # layers/clipped_relu.h
 PADDING = 32  # affine inputs are padded to a multiple of 32 (MaxSimdWidth)
-
-# Quantisation scales (nnue-pytorch serialize.py / Stockfish nnue_common.h)
-FT_SCALE = 127
-PSQT_SCALE = 9600
-HIDDEN_WEIGHT_SCALE = 64
-HIDDEN_BIAS_SCALE = 127 * 64
-OUTPUT_WEIGHT_SCALE = 600 * 16 / 127
-OUTPUT_BIAS_SCALE = 600 * 16
 
 
 class NnueFormatError(ValueError):
     """A file that is not a readable NNUE net; the message names the file."""
-
-
-@dataclass(frozen=True)
-class Arch:
-    name: str
-    version: int
-    feature_hash: int
-    features: int
-    half_dims: int
-    psqt_buckets: int
-    stacks: int
-    layers: tuple[tuple[int, int], ...]  # (inputs, outputs) of each affine layer
-    king_buckets: int  # blocks of features, one per king square (HalfKP) or bucket (HalfKAv2_hm)
-    planes: int  # 64-square piece planes per block
-    block_offset: int  # features before the planes in each block (HalfKP's unused slot 0)
-
-    @property
-    def ft_hash(self) -> int:
-        return self.feature_hash ^ (2 * self.half_dims)
-
-    @property
-    def network_hash(self) -> int:
-        return _network_hash(self)
-
-    @property
-    def header_hash(self) -> int:
-        return self.ft_hash ^ self.network_hash
-
-
-def _network_hash(arch: Arch) -> int:
-    prev = INPUT_SLICE_HASH ^ (2 * arch.half_dims)
-    for index, (_, out) in enumerate(arch.layers):
-        value = (AFFINE_HASH + out) & HASH_MASK
-        value ^= prev >> 1
-        value ^= (prev << 31) & HASH_MASK
-        if index < len(arch.layers) - 1:  # every hidden layer is followed by a clipped ReLU
-            value = (value + CLIPPED_RELU_HASH) & HASH_MASK
-        prev = value
-    return prev
-
-
-HALFKP = Arch(
-    name="HalfKP 256x2-32-32",
-    version=0x7AF32F16,
-    feature_hash=0x5D69D5B8,
-    features=64 * 641,
-    half_dims=256,
-    psqt_buckets=0,
-    stacks=1,
-    layers=((512, 32), (32, 32), (32, 1)),
-    king_buckets=64,
-    planes=10,
-    block_offset=1,
-)
-SFNNV5 = Arch(
-    name="SFNNv5 HalfKAv2_hm 1024x2-16-32 (8 stacks)",
-    version=0x7AF32F20,
-    feature_hash=0x7F234CB8,
-    features=32 * 704,
-    half_dims=1024,
-    psqt_buckets=8,
-    stacks=8,
-    layers=((1024, 16), (30, 32), (32, 1)),
-    king_buckets=32,
-    planes=11,
-    block_offset=0,
-)
-ARCHS = (HALFKP, SFNNV5)
 
 
 def padded(n: int) -> int:

@@ -1,11 +1,7 @@
-"""The one home of "NET = a Leela Zero weights file, a Stockfish .nnue file or one of our
-checkpoints".
-
-`load_any_net(path)` gives a network in eval mode from either:
-- a Leela Zero v1 weights file (`.txt`, `.gz`; see `formats.lzweights`),
-- a Stockfish 15.1 SFNNv5 `.nnue` file (dequantised exactly: `convert.nnue`), or
-- a checkpoint: a dict saved with `torch.save` (Lightning's `ModelCheckpoint` writes one), read
-  with `torch.load(..., weights_only=True)` (never a pickle of arbitrary objects).
+"""Our checkpoints: a network as `torch.save`d tensors plus the description that rebuilds it
+(`build_network`), read with `torch.load(..., weights_only=True)` (never a pickle of arbitrary
+objects). Engine files (Leela Zero weights, .nnue) are turned into networks above this layer,
+in `convert/` (`convert.nets.load_any_net` takes any of the three).
 
 Our checkpoint convention (Lightning's own keys plus one of ours):
 
@@ -42,9 +38,6 @@ from zeroforge.atomic import atomic_open
 
 CHECKPOINT_KEY = "zeroforge"
 NET_PREFIX = "net."  # the network's attribute name in the LightningModule
-LZ_SUFFIXES = (".txt", ".gz")
-NNUE_SUFFIX = ".nnue"
-ZIP_MAGIC = b"PK"  # torch.save's zip container
 
 
 class CheckpointError(ValueError):
@@ -80,20 +73,6 @@ def build_network(cfg: Mapping[str, Any]) -> nn.Module:
     )
 
 
-def is_lz_weights(path: str | os.PathLike) -> bool:
-    """By extension (`.txt`, `.gz`), else by content: a torch checkpoint is a zip file."""
-    path = Path(path)
-    if path.suffix in LZ_SUFFIXES:
-        return True
-    if path.suffix == NNUE_SUFFIX:
-        return False
-    try:
-        with open(path, "rb") as f:
-            return f.read(2) != ZIP_MAGIC
-    except OSError:
-        return False
-
-
 def read_checkpoint(path: str | os.PathLike) -> dict:
     """torch.load with weights_only=True, errors naming the file."""
     try:
@@ -125,22 +104,6 @@ def net_from_checkpoint(checkpoint: Mapping[str, Any], path: str | os.PathLike) 
     except (ValueError, KeyError, RuntimeError) as exc:
         raise CheckpointError(f"{path}: state_dict does not fit {dict(network)}: {exc}") from None
     return model.eval()
-
-
-def load_any_net(path: str | os.PathLike) -> nn.Module:
-    """A Leela Zero weights file or one of our checkpoints -> network in eval mode.
-
-    Raises `formats.lzweights.WeightsError`, `formats.nnue.NnueFormatError` or
-    `CheckpointError` (all ValueError)."""
-    if Path(path).suffix == NNUE_SUFFIX:
-        from zeroforge.convert.nnue import import_nnue
-
-        return import_nnue(path).eval()
-    if is_lz_weights(path):
-        from zeroforge.formats.lzweights import load_net
-
-        return load_net(path)
-    return net_from_checkpoint(read_checkpoint(path), path)
 
 
 def checkpoint_dict(model: nn.Module, **extra: Any) -> dict:

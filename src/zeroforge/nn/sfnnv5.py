@@ -1,6 +1,6 @@
 """SFNNv5, the NNUE network of Stockfish 15.1, in floating point for training.
 
-Read top to bottom, as Stockfish computes it (shapes from `formats.nnue.SFNNV5`):
+Read top to bottom, as Stockfish computes it (shapes from `chess.nnue_arch.SFNNV5`):
 
     feature transformer  per perspective (shared weights): the sum of the weight rows of its
                          ~30 active HalfKAv2_hm features (22,528 in all) plus a bias, 1,024
@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from zeroforge.chess.features import NUM_BUCKETS, NUM_FEATURES, PLANE_SIZE
-from zeroforge.formats.nnue import SFNNV5
+from zeroforge.chess.nnue_arch import SFNNV5
 
 assert NUM_FEATURES == SFNNV5.features  # 22,528 = 32 king buckets x 704 (chess/features.py)
 # the virtual "A" feature of feature i is i % PLANE_SIZE (704: its piece and square)
@@ -166,7 +166,7 @@ class SFNNv5(nn.Module):
     def clip_weights(self) -> None:
         """Keep hidden weights inside what int8 holds after quantisation (nnue-pytorch clips
         after every optimiser step), so the exported net computes what was trained."""
-        from zeroforge.formats.nnue import HIDDEN_WEIGHT_SCALE, OUTPUT_WEIGHT_SCALE
+        from zeroforge.chess.nnue_arch import HIDDEN_WEIGHT_SCALE, OUTPUT_WEIGHT_SCALE
 
         for layer, scale in ((self.fc0, HIDDEN_WEIGHT_SCALE), (self.fc1, HIDDEN_WEIGHT_SCALE)):
             layer.weight.clamp_(-127 / scale, 127 / scale)

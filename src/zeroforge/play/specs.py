@@ -198,12 +198,12 @@ def leelaz_argv(binary: str, opts: dict[str, Any], weights: str, seed: int) -> l
 def leelaz_weights(path: str, workdir: Path, name: str) -> str:
     """The weights file leelaz should load: a Leela Zero weights file itself, or our checkpoint
     exported once into `workdir` (a lowercase path: leelaz lowercases paths it reads over GTP,
-    FACTS.md). Which is which is decided by `nn.checkpoint.is_lz_weights`."""
-    from zeroforge.nn.checkpoint import is_lz_weights, load_any_net  # torch only when needed
+    FACTS.md). Which is which is decided by `convert.nets.is_lz_weights`."""
+    from zeroforge.convert.nets import is_lz_weights, load_any_net  # torch only when needed
 
     if is_lz_weights(path):
         return path
-    from zeroforge.formats.lzweights import export_net
+    from zeroforge.convert.lzweights import export_net
 
     workdir.mkdir(parents=True, exist_ok=True)
     target = workdir / f"{''.join(c if c.isalnum() else '-' for c in name.lower())}.txt.gz"

@@ -1,7 +1,7 @@
 """Knowledge distillation: teacher networks whose outputs become extra training targets.
 
 `Teachers` is an ensemble of one or more networks (Leela Zero weights files or our checkpoints,
-any architecture with the same two heads, loaded with `nn.checkpoint.load_any_net`). They run in
+any architecture with the same two heads, loaded with `convert.nets.load_any_net`). They run in
 eval mode under no_grad on the student's own (augmented) input, and they are held in a plain
 list, never registered as submodules: they are not among the student's parameters, its
 optimiser's groups or its checkpoints. The ensemble's policy is the mean of the teachers'
@@ -49,7 +49,7 @@ class Teachers:
     @classmethod
     def load(cls, paths: Sequence[str | os.PathLike]) -> Teachers:
         """Leela Zero weights files or our checkpoints; errors name the file (ValueError)."""
-        from zeroforge.nn.checkpoint import load_any_net
+        from zeroforge.convert.nets import load_any_net
 
         nets = []
         for path in paths:

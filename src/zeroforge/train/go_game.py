@@ -93,7 +93,7 @@ class GoGame:
         pass
 
     def export(self, net: nn.Module, directory: Path, stem: str) -> Path | None:
-        from zeroforge.formats.lzweights import export_net
+        from zeroforge.convert.lzweights import export_net
         from zeroforge.nn.nfnet import ExportError
 
         path = directory / f"{stem}.txt.gz"

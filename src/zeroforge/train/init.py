@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from zeroforge.nn.checkpoint import load_any_net
+from zeroforge.convert.nets import load_any_net
 
 INIT_KINDS = ("default", "input_bias")
 # kept from the config under init_from (SFNNv5: virtual features join or leave at no cost)
