@@ -28,14 +28,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from zeroforge.atomic import atomic_write_text as write_text
-from zeroforge.play.match import (
-    Match,
-    MatchError,
-    chess_settings,
-    load_match,
-    unique_players,
-    write_json_atomic,
-)
+from zeroforge.play.chess_game import chess_settings
+from zeroforge.play.match import Match, MatchError, load_match, unique_players, write_json_atomic
 from zeroforge.play.ratings import Sprt
 from zeroforge.play.results import ResultsError
 from zeroforge.play.specs import SpecError, parse_flag

@@ -1,4 +1,5 @@
-"""One chess game of a match between UCI engines (the `chess` seam of `play.match`).
+"""Chess in a match between UCI engines (the `chess` game of `play.match`): its settings (the
+openings and the adjudication, from a config's `chess:` mapping), their fingerprint, and one game.
 
 Fresh engine processes for both sides (`ucinewgame`, options from their specs), the opening of
 the game's pair (`play.openings`), then each side searches its own limit (`go nodes/depth/
@@ -10,18 +11,73 @@ side to move). The PGN goes to `games/game-NNNN.pgn` (with the start FEN and the
 from __future__ import annotations
 
 import time
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import chess
 import chess.pgn
 
 from zeroforge.atomic import atomic_write_text
-from zeroforge.play.chessrules import Ending, legal_move, rules_ending
-from zeroforge.play.match import GameAborted, IllegalReply, Match, PlannedGame, Stop
+from zeroforge.play.chessrules import Adjudication, Ending, legal_move, rules_ending
+from zeroforge.play.game import GameAborted, IllegalReply, MatchError, PlannedGame, Stop
+from zeroforge.play.openings import BookError, Openings
 from zeroforge.play.process import EngineFailure
 from zeroforge.play.uci import UCIEngine, UCIError
 
+if TYPE_CHECKING:  # annotations only: the match driver imports the games
+    from zeroforge.play.match import Match
+
 STARTUP_TIMEOUT = 60.0
+CHESS_KEYS = {"book", "random_plies", "seed", *Adjudication.__dataclass_fields__}
+
+
+class ChessMatchGame:
+    """Chess's side of the match seam (`play.game.MatchGame`): settings in a `chess:` mapping."""
+
+    name = "chess"
+    protocol = "uci"
+    config_keys = ("chess",)
+
+    def prepare(self, match: Match) -> None:
+        match.openings = match.openings or Openings()
+        match.adjudication = match.adjudication or Adjudication()
+
+    def fingerprint(self, match: Match) -> dict[str, Any]:
+        return {
+            "game": "chess",
+            "openings": match.openings.fingerprint(),
+            "adjudication": match.adjudication.to_dict(),
+        }
+
+    def settings(self, raw: dict[str, Any], where: Path | str) -> dict[str, Any]:
+        return chess_settings(raw.get("chess"), where)
+
+    def play_game(self, match: Match, game: PlannedGame, stop: Stop) -> dict[str, Any]:
+        return play_game(match, game, stop)
+
+
+CHESS = ChessMatchGame()
+
+
+def chess_settings(raw: Any, where: Any) -> dict[str, Any]:
+    """`openings` and `adjudication` of a match from a `chess:` mapping (keys: book,
+    random_plies, seed and those of chessrules.Adjudication); {} when absent."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise MatchError(f"{where}: `chess` must be a mapping")
+    unknown = sorted(set(raw) - CHESS_KEYS)
+    if unknown:
+        raise MatchError(f"{where}: unknown chess key(s) {unknown}; known: {sorted(CHESS_KEYS)}")
+    book = raw.get("book", Openings.book)
+    if book is not None and isinstance(where, Path) and not Path(book).is_absolute():
+        book = str(where.parent / book)
+    try:
+        openings = Openings(book, int(raw.get("random_plies", 0)), int(raw.get("seed", 0)))
+        rules = {k: raw[k] for k in Adjudication.__dataclass_fields__ if k in raw}
+        return {"openings": openings, "adjudication": Adjudication(**rules)}
+    except (BookError, TypeError, ValueError) as err:
+        raise MatchError(f"{where}: {err}") from None
 
 
 def play_game(match: Match, game: PlannedGame, stop: Stop) -> dict[str, Any]:

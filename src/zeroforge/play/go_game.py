@@ -1,4 +1,5 @@
-"""One Go game of a match between GTP engines (the `go` seam of `play.match`).
+"""Go in a match between GTP engines (the `go` game of `play.match`): its settings (komi, the
+move cap, GNU Go's scoring level), their fingerprint, and one game.
 
 Fresh engine processes for both sides (a crash cannot leak into the next game; the seed of
 each is the spec's seed plus the game id), `boardsize 19`, `clear_board`, `komi`, then
@@ -14,16 +15,50 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from zeroforge.formats.sgf import GameRecord, write_game
 from zeroforge.go.geometry import PASS, move_to_vertex, vertex_to_move
+from zeroforge.play.game import GameAborted, IllegalReply, PlannedGame, Stop
 from zeroforge.play.gtp import EngineFailure, EngineTimeout, GTPEngine, GTPError
-from zeroforge.play.match import GameAborted, IllegalReply, Match, PlannedGame, Stop
-from zeroforge.play.scoring import result_winner, score_game
+from zeroforge.play.scoring import SCORER_LEVEL, result_winner, score_game
+
+if TYPE_CHECKING:  # annotations only: the match driver imports the games
+    from zeroforge.play.match import Match
+
+DEFAULT_KOMI = 7.5
+DEFAULT_MAX_MOVES = 600  # random leelaz nets rarely pass (docs/ENGINES.md#leelaz)
 
 STARTUP_TIMEOUT = 120.0  # the first reply waits for leelaz to load its weights
 FINAL_SCORE_TIMEOUT = 120.0  # GNU Go's final_score may play a position out (play.scoring)
+
+
+class GoMatchGame:
+    """Go's side of the match seam (`play.game.MatchGame`): settings are top-level config keys."""
+
+    name = "go"
+    protocol = "gtp"
+    config_keys = ("komi", "max_moves", "scorer_level")
+
+    def prepare(self, match: Match) -> None:
+        pass
+
+    def fingerprint(self, match: Match) -> dict[str, Any]:
+        return {"komi": match.komi, "max_moves": match.max_moves}
+
+    def settings(self, raw: dict[str, Any], where: Path | str) -> dict[str, Any]:
+        return {
+            "komi": float(raw.get("komi", DEFAULT_KOMI)),
+            "max_moves": int(raw.get("max_moves", DEFAULT_MAX_MOVES)),
+            "scorer_level": int(raw.get("scorer_level", SCORER_LEVEL)),
+        }
+
+    def play_game(self, match: Match, game: PlannedGame, stop: Stop) -> dict[str, Any]:
+        return play_game(match, game, stop)
+
+
+GO = GoMatchGame()
 
 
 @dataclass
