@@ -2,10 +2,13 @@
 
 import csv
 
+import lightning.pytorch as pl
+import pytest
 import torch
 
 from tests.train.chunks import train_args, write_chunks
-from zeroforge.commands.train import main
+from zeroforge.commands.train import compose_config, main
+from zeroforge.train.recipe import run
 
 # LR falls linearly to 0 at step 12 (absolute steps: both halves of the split run see the same
 # schedule), so a resumed run with a reset scheduler would show a different loss.
@@ -53,3 +56,53 @@ def test_resume_across_a_data_epoch(tmp_path):
     with open(tmp_path / "split" / "metrics.csv") as handle:
         epochs = {int(r["step"]): int(r["epoch"]) for r in csv.DictReader(handle)}
     assert [epochs[s] for s in (1, 6, 7, 11)] == [0, 0, 1, 1]  # passes over the data
+
+
+class Crash(pl.Callback):
+    """Stops a run as a kill would: an error after step `step`, no checkpoint saved for it."""
+
+    def __init__(self, step: int):
+        self.step = step
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if trainer.global_step == self.step:
+            raise KeyError("killed")
+
+
+def test_rerun_of_an_interrupted_run_continues_it(tmp_path):
+    """The same command again resumes the run in out_dir: metrics.csv keeps its rows (to the
+    checkpoint), checkpoints/ gets no last-v1.ckpt, and the result equals an uninterrupted run."""
+    chunks = write_chunks(tmp_path / "chunks", files=4, positions=100)
+    extra = (SCHEDULE, "optim.lr=0.05", "train.checkpoint_every=5", "train.export_every=0")
+    assert main(train_args(chunks, tmp_path / "whole", 12, *extra)) == 0
+    args = train_args(chunks, tmp_path / "split", 12, *extra)
+    with pytest.raises(KeyError):
+        run(compose_config(args), [Crash(7)])
+    with open(tmp_path / "split" / "metrics.csv") as handle:
+        first_rows = handle.read().splitlines()[1:6]  # steps 1-5, with their samples/s
+    assert main(args) == 0
+    with open(tmp_path / "split" / "metrics.csv") as handle:
+        assert handle.read().splitlines()[1:6] == first_rows
+    assert losses(tmp_path / "split") == losses(tmp_path / "whole")
+    assert sorted(p.name for p in (tmp_path / "split" / "checkpoints").iterdir()) == [
+        "last.ckpt",
+        "step-0000005.ckpt",
+        "step-0000010.ckpt",
+    ]
+    a, b = net_weights(tmp_path / "whole"), net_weights(tmp_path / "split")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_rerun_with_another_config_is_refused(tmp_path, capsys):
+    chunks = write_chunks(tmp_path / "chunks", files=1, positions=100)
+    extra = ("train.checkpoint_every=2", "train.export_every=0")
+    assert main(train_args(chunks, tmp_path / "run", 2, *extra)) == 0
+    metrics = (tmp_path / "run" / "metrics.csv").read_text()
+    assert main(train_args(chunks, tmp_path / "run", 4, *extra, "optim.lr=0.5")) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "optim.lr=0.01 there, 0.5 now" in err and "resume=" in err and "fresh out_dir" in err
+    assert (tmp_path / "run" / "metrics.csv").read_text() == metrics
+    # a longer run of the same config continues it
+    assert main(train_args(chunks, tmp_path / "run", 4, *extra)) == 0
+    assert sorted(losses(tmp_path / "run")) == [1, 2, 3, 4]
+    assert (tmp_path / "run" / "metrics.csv").read_text().startswith(metrics)

@@ -29,6 +29,7 @@ example:
   zeroforge train network=sfnnv5 data.train=data/sample/chess/sf15-d6.binpack \
       data.val=VAL.binpack out_dir=runs/nnue    (nets/final.nnue loads in Stockfish 15.1)
   zeroforge train ... resume=runs/a/checkpoints/last.ckpt
+      (the same command again into an out_dir that holds a run continues it, as resume= does)
   zeroforge train --cfg job network=10x128   (print the resolved config and exit)
 """
 

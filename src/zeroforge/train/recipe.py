@@ -1,7 +1,7 @@
 """The training recipe: a composed config in, a run directory with checkpoints and nets out.
 
-`run(cfg)` reads top to bottom: resolve the hardware-dependent defaults, write `config.yaml`,
-build the module, the data and the callbacks, and hand them to Lightning's Trainer.
+`run(cfg)` reads top to bottom: resolve the hardware-dependent defaults, continue the run that
+`out_dir` already holds (a rerun of the same command), write `config.yaml`, build the module, the data and the callbacks, and hand them to Lightning's Trainer.
 """
 
 from __future__ import annotations
@@ -124,6 +124,59 @@ def write_config(cfg: DictConfig, out_dir: Path) -> None:
     atomic_write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
 
 
+# Settings a rerun may change and still continue the same run: how long it trains, how it
+# reports, how many processes read the data. Anything else would make it another run.
+RERUN_MAY_CHANGE = (
+    "train.max_steps",
+    "train.progress",
+    "train.print_every",
+    "train.threads",
+    "data.workers",
+    "resume",
+)
+
+
+def flat_config(config: Any, prefix: str = "") -> dict[str, Any]:
+    """A config as {dotted key: value}; lists are values."""
+    if not isinstance(config, dict):
+        return {prefix[:-1]: config}
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        flat.update(flat_config(value, f"{prefix}{key}."))
+    return flat
+
+
+def earlier_run_checkpoint(cfg: DictConfig, out_dir: Path) -> Path | None:
+    """The checkpoint to continue from when `out_dir` holds a run of this same config (its
+    `config.yaml`) that a rerun of the command should continue, as `resume=` does, rather than
+    start over; None for a fresh out_dir or a run that never reached a checkpoint. A
+    different config there is refused with the keys that differ (ValueError)."""
+    saved_path = out_dir / "config.yaml"
+    if cfg.resume or not saved_path.exists():
+        return None
+    saved = flat_config(OmegaConf.to_container(OmegaConf.load(saved_path)))
+    wanted = flat_config(OmegaConf.to_container(cfg, resolve=True))
+    differ = sorted(
+        key
+        for key in saved.keys() | wanted.keys()
+        if saved.get(key) != wanted.get(key) and key not in RERUN_MAY_CHANGE
+    )
+    last = out_dir / "checkpoints" / "last.ckpt"
+    if differ:
+        shown = ", ".join(
+            f"{key}={saved.get(key)} there, {wanted.get(key)} now" for key in differ[:5]
+        )
+        more = f" (and {len(differ) - 5} more)" if len(differ) > 5 else ""
+        hint = f"resume={last} to continue it with the new settings, or " if last.exists() else ""
+        raise ValueError(
+            f"{out_dir} holds a run with another config ({shown}{more}): give {hint}a fresh out_dir"
+        )
+    if not last.exists():
+        rank_zero_info(f"{out_dir} holds this run, without a checkpoint yet: starting over")
+        return None
+    return last
+
+
 def run(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> Path | None:
     """Train as `cfg` says (plus any extra callbacks); returns the final net's path (Leela Zero
     weights or .nnue; None in the other processes of a multi-process run)."""
@@ -141,6 +194,10 @@ def run(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> Path | 
         with open_dict(cfg):
             initial, note = network_from_file(str(cfg.init_from), cfg.network)
         rank_zero_info(note)
+    earlier = earlier_run_checkpoint(cfg, out_dir)
+    if earlier is not None:
+        OmegaConf.update(cfg, "resume", str(earlier))
+        rank_zero_info(f"{out_dir} holds this run: resuming from {earlier}")
     write_config(cfg, out_dir)
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
     module = TrainModule(module_config(cfg, channels_last))
