@@ -69,8 +69,19 @@ def decode_sf_move(code: int) -> chess.Move:
     if promotion:
         raise ValueError(f"move code {code:#06x} has promotion bits without the promotion flag")
     if flag == SF_CASTLING:
-        return chess.Move(origin, king_destination(origin, to))
+        return chess.Move(origin, _castling_king_destination(code, origin, to))
     return chess.Move(origin, to)
+
+
+def _castling_king_destination(code: int, king: int, rook: int) -> int:
+    """king_destination of a castling code, whose rook square must be a corner of the king's
+    rank (anything else is corrupt data, even if it would map to a legal castling)."""
+    if chess.square_rank(rook) != chess.square_rank(king) or chess.square_file(rook) not in (0, 7):
+        raise ValueError(
+            f"move code {code:#06x}: castling to {chess.square_name(rook)}, no corner of the "
+            "king's rank"
+        )
+    return king_destination(king, rook)
 
 
 _SF_TO_BP = {
@@ -101,7 +112,7 @@ def decode_compressed_move(code: int) -> tuple[chess.Move, int]:
     if promotion:
         raise ValueError(f"move code {code:#06x} has promotion bits but is no promotion")
     if flag == SF_CASTLING:
-        return chess.Move(origin, king_destination(origin, to)), flag
+        return chess.Move(origin, _castling_king_destination(code, origin, to)), flag
     return chess.Move(origin, to), flag
 
 
@@ -114,9 +125,19 @@ def check_kind(board: chess.Board, move: chess.Move, flag: int) -> None:
 
 def legal_en_passant(board: chess.Board) -> int | None:
     """The en passant square if a legal capture there exists (nnue-pytorch's convention)."""
-    return board.ep_square if board.has_legal_en_passant() else None
+    ep = pseudo_legal_en_passant(board)
+    return ep if ep is not None and board.has_legal_en_passant() else None
 
 
 def pseudo_legal_en_passant(board: chess.Board) -> int | None:
-    """The en passant square if a pawn attacks it (Stockfish's `ep_square()` convention)."""
-    return board.ep_square if board.has_pseudo_legal_en_passant() else None
+    """The en passant square if a pawn attacks it and the pawn that just pushed two squares
+    stands in front of it (Stockfish's `ep_square()` convention and its packed-position
+    reader; python-chess alone does not look for the pushed pawn)."""
+    ep = board.ep_square
+    if ep is None or chess.square_rank(ep) != (5 if board.turn == chess.WHITE else 2):
+        return None
+    pushed = ep - 8 if board.turn == chess.WHITE else ep + 8
+    theirs = board.pawns & board.occupied_co[not board.turn]
+    if not theirs & chess.BB_SQUARES[pushed] or board.occupied & chess.BB_SQUARES[ep]:
+        return None
+    return ep if board.has_pseudo_legal_en_passant() else None

@@ -23,8 +23,13 @@ src/tools/packed_sfen.h, sfen_packer.cpp; nnue-pytorch lib/nnue_training_data_fo
     bytes 36-37  uint16  game ply
     byte  38     int8    result, side to move: 1 win, 0 draw, -1 loss
     byte  39     uint8   padding, written 0xFF (as nnue-pytorch's and RubiChess's converters)
-All little-endian. Every record is validated; errors name the file, the record and its byte
-offset; with skip_bad a bad record is counted and skipped.
+All little-endian. Every record is validated, by the same rules as the compiled decoder
+(chess/csrc; tests/data/test_decoders_agree.py flips every bit of sample records through
+both): castling rights need their king and rook at home, a castling move's rook square is a
+corner of the king's rank, promotion bits only on promotions; an en passant square is kept
+only when a pawn of the side to move attacks it and the pushed pawn stands in front of it (as
+Stockfish's reader), else ignored. Errors name the file, the record and its byte offset; with
+skip_bad a bad record is counted and skipped.
 """
 
 from __future__ import annotations
@@ -36,7 +41,12 @@ from collections.abc import Iterable, Iterator
 import chess
 
 from zeroforge.atomic import atomic_open
-from zeroforge.chess.moves import check_kind, decode_sf_move, encode_sf_move
+from zeroforge.chess.moves import (
+    check_kind,
+    decode_sf_move,
+    encode_sf_move,
+    pseudo_legal_en_passant,
+)
 from zeroforge.chess.records import (
     ChessDataError,
     ReadStats,
@@ -116,7 +126,7 @@ def pack_position(board: chess.Board) -> bytes:
             board.has_kingside_castling_rights if king_side else board.has_queenside_castling_rights
         )
         put(int(has(color)), 1)
-    ep = board.ep_square if board.has_pseudo_legal_en_passant() else None
+    ep = pseudo_legal_en_passant(board)
     put(int(ep is not None), 1)
     if ep is not None:
         put(ep, SQUARE_BITS)
@@ -186,8 +196,7 @@ def unpack_position(data: bytes) -> chess.Board:
         raise ValueError("castling rights without the king and rook on their squares")
     if take(1):
         board.ep_square = take(SQUARE_BITS)
-        if not board.has_pseudo_legal_en_passant():  # as Stockfish's reader: ignore it
-            board.ep_square = None
+        board.ep_square = pseudo_legal_en_passant(board)  # as Stockfish's reader: else ignored
     rule50 = take(RULE50_LOW_BITS)
     fullmove = take(8)
     fullmove |= take(8) << 8

@@ -34,6 +34,7 @@ static const char *move_problem(const Position *pos, Move m) {
     int code = pos->piece[m.from];
     if (m.from == m.to) return "move from a square to itself";
     if (code < 0 || (code & 1) != pos->side) return "move of a piece the side to move lacks";
+    if (m.kind != MOVE_PROMOTION && m.promo) return "promotion bits on a move that is no promotion";
     if (m.kind == MOVE_CASTLE)
         return (code >> 1) == KING && move_legal(pos, m) ? 0 : "illegal castling";
     int type = code >> 1;
@@ -42,7 +43,6 @@ static const char *move_problem(const Position *pos, Move m) {
     int promotes = type == PAWN && (m.to >> 3) == (pos->side == WHITE ? 7 : 0);
     if (en_passant != (m.kind == MOVE_EN_PASSANT)) return "move encoded with the wrong kind";
     if (promotes != (m.kind == MOVE_PROMOTION)) return "move encoded with the wrong kind";
-    if (m.kind != MOVE_PROMOTION && m.promo) return "promotion piece on a non-promotion";
     if (!move_legal(pos, m)) return "illegal move (leaves the king in check)";
     return 0;
 }
@@ -126,14 +126,17 @@ static const char *decode_stem(const uint8_t *s, Position *pos, Move *m, int *sc
     pos->side = (uint8_t)side;
     const char *problem = position_problem(pos);
     if (problem) return problem;
-    for (int i = 0; i < 4; i++) { /* rights need the king at home (clean castling rights) */
+    for (int i = 0; i < 4; i++) { /* a right needs its king at home (its rook is, as coded) */
         int color = i >= 2;
-        if (pos->piece[color ? 60 : 4] != 2 * KING + color) castling &= ~(1 << i);
+        if ((castling >> i & 1) && pos->piece[color ? 60 : 4] != 2 * KING + color)
+            return "castling rights without the king on its square";
     }
     pos->castling = (uint8_t)castling;
-    if (ep != NO_SQUARE) {
+    if (ep != NO_SQUARE) { /* the writer marks a pawn only when a legal capture exists */
         if ((ep >> 3) != (side == WHITE ? 5 : 2)) return "en passant square for the wrong side";
-        if (pos->piece[ep] < 0 && en_passant_possible(pos, ep)) pos->ep = (uint8_t)ep;
+        if (pos->piece[ep] >= 0 || !en_passant_possible(pos, ep))
+            return "en passant capture marked but not possible";
+        pos->ep = (uint8_t)ep;
     }
     unsigned code = be16(s + 24);
     m->kind = (uint8_t)(code >> 14);
@@ -141,7 +144,8 @@ static const char *decode_stem(const uint8_t *s, Position *pos, Move *m, int *sc
     m->to = (code >> 2) & 63;
     m->promo = m->kind == MOVE_PROMOTION ? (uint8_t)(KNIGHT + (code & 3)) : (uint8_t)(code & 3);
     if (m->kind == MOVE_CASTLE) { /* king takes rook -> king to g/c */
-        if ((m->to & 7) != 0 && (m->to & 7) != 7) return "castling to a non-corner";
+        if (((m->to & 7) != 0 && (m->to & 7) != 7) || (m->to ^ m->from) >> 3)
+            return "castling to a square that is no corner of the king's rank";
         m->to = (uint8_t)((m->to & 56) + ((m->to & 7) ? 6 : 2));
     }
     *score = unzigzag(be16(s + 26));
@@ -313,8 +317,9 @@ static const char *unpack_sfen(const uint8_t *s, Position *pos) {
     if (problem) return problem;
     for (int i = 0; i < 4; i++) { /* castling rights need the king and rook at home */
         int color = i >= 2, base = color ? 56 : 0, rook = base + ((ORDER[i] & 5) ? 7 : 0);
-        if (pos->piece[base + 4] != 2 * KING + color || pos->piece[rook] != 2 * ROOK + color)
-            castling &= ~ORDER[i];
+        if ((castling & ORDER[i]) &&
+            (pos->piece[base + 4] != 2 * KING + color || pos->piece[rook] != 2 * ROOK + color))
+            return "castling rights without the king and rook on their squares";
     }
     pos->castling = (uint8_t)castling;
     pos->rule50 = (uint16_t)rule50;
@@ -338,7 +343,8 @@ static const char *decode_bin_record(const uint8_t *r, Output *out) {
     m.promo = m.kind == MOVE_PROMOTION ? (uint8_t)(KNIGHT + ((code >> 12) & 3))
                                        : (uint8_t)((code >> 12) & 3);
     if (m.kind == MOVE_CASTLE) {
-        if ((m.to & 7) != 0 && (m.to & 7) != 7) return "castling to a non-corner";
+        if (((m.to & 7) != 0 && (m.to & 7) != 7) || (m.to ^ m.from) >> 3)
+            return "castling to a square that is no corner of the king's rank";
         m.to = (uint8_t)((m.to & 56) + ((m.to & 7) ? 6 : 2));
     }
     problem = check_values(score, ply, result);
