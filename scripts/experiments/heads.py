@@ -161,7 +161,8 @@ def run_reference(run_dir: Path, settings: dict[str, str]) -> list[tuple[int, fl
     from zeroforge.atomic import atomic_write_text
     from zeroforge.commands.train import compose_config
     from zeroforge.train import losses
-    from zeroforge.train.datamodule import ChunkDataModule
+    from zeroforge.train.datamodule import TrainDataModule
+    from zeroforge.train.go_game import GoGame
     from zeroforge.train.optim import build_optimizer
     from zeroforge.train.recipe import cpu_has_bf16
     from zeroforge.train.schedules import SegmentSchedule
@@ -178,7 +179,7 @@ def run_reference(run_dir: Path, settings: dict[str, str]) -> list[tuple[int, fl
     steps, val_every = int(cfg.train.max_steps), int(cfg.train.val_every)
     schedule = SegmentSchedule(OmegaConf.to_container(cfg.schedule.segments), steps)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
-    data = ChunkDataModule(cfg.data, int(cfg.seed))
+    data = TrainDataModule(cfg.data, int(cfg.seed), GoGame)
     data.setup("fit")
     weight = float(cfg.loss.value_weight)
 

@@ -7,7 +7,8 @@ from torch.utils.data import DataLoader
 
 from tests.conftest import make_positions
 from zeroforge.data import files
-from zeroforge.data.dataset import ChunkDataset, ShuffleBuffer, expand_paths, split_files
+from zeroforge.data.dataset import GoDataset, expand_paths, split_files
+from zeroforge.data.stream import ShuffleBuffer
 from zeroforge.formats.chunks import pack_planes, read_chunk, write_chunk
 from zeroforge.go.geometry import NUM_POINTS, transform_moves
 
@@ -72,7 +73,7 @@ def test_split_files(tmp_path):
 
 def test_batch_shapes_types_and_side_planes(tmp_path):
     _write_files(tmp_path, [100, 57])
-    batches = list(ChunkDataset(tmp_path, batch_size=32, shuffle_buffer=64))
+    batches = list(GoDataset(tmp_path, batch_size=32, shuffle_buffer=64))
     assert [len(b["z"]) for b in batches] == [32] * 4 + [29]
     for batch in batches:
         assert set(batch) == {"planes", "policy", "z"}
@@ -85,7 +86,7 @@ def test_batch_shapes_types_and_side_planes(tmp_path):
             == batch["planes"][:, 16].flatten(1).max(1).values
         )
         assert torch.allclose(batch["policy"].sum(1), torch.ones(len(batch["z"])), atol=1e-3)
-    dropped = list(ChunkDataset(tmp_path, batch_size=32, shuffle_buffer=64, drop_last=True))
+    dropped = list(GoDataset(tmp_path, batch_size=32, shuffle_buffer=64, drop_last=True))
     assert [len(b["z"]) for b in dropped] == [32] * 4
 
 
@@ -99,7 +100,7 @@ def test_symmetries_act_on_planes_and_policy_alike(tmp_path):
     positions = read_chunk(tmp_path / "sym.gz").positions  # policy as printed (%g)
     seen = Counter()
     for epoch in range(4):
-        data = ChunkDataset(tmp_path, batch_size=16, shuffle_buffer=8, seed=epoch)
+        data = GoDataset(tmp_path, batch_size=16, shuffle_buffer=8, seed=epoch)
         for batch in data:
             planes = batch["planes"].numpy().reshape(-1, 18, NUM_POINTS)
             policy = batch["policy"].numpy()
@@ -118,7 +119,7 @@ def test_symmetries_act_on_planes_and_policy_alike(tmp_path):
                 assert batch["z"][row] == positions.winner[i]
                 seen[s] += 1
     assert set(seen) == set(range(8))  # every symmetry is used
-    plain = list(ChunkDataset(tmp_path, batch_size=16, symmetries=False))
+    plain = list(GoDataset(tmp_path, batch_size=16, symmetries=False))
     assert sorted(_fingerprints(plain)) == sorted(_all_fingerprints([tmp_path / "sym.gz"]))
 
 
@@ -131,14 +132,14 @@ def test_exactly_once_over_2_workers_x_2_ranks(tmp_path, sizes, sample_rate):
     options = dict(
         batch_size=16, sample_rate=sample_rate, shuffle_buffer=50, symmetries=False, seed=7
     )
-    whole = _fingerprints(ChunkDataset(tmp_path, **options))
+    whole = _fingerprints(GoDataset(tmp_path, **options))
     if sample_rate == 1:
         assert sorted(whole) == sorted(_all_fingerprints(paths))
     else:
         assert 0.35 * sum(sizes) < len(whole) < 0.65 * sum(sizes)
     sharded = []
     for rank in range(2):
-        data = ChunkDataset(tmp_path, world_size=2, rank=rank, **options)
+        data = GoDataset(tmp_path, world_size=2, rank=rank, **options)
         loader = DataLoader(data, batch_size=None, num_workers=2)
         sharded += _fingerprints(loader)
     assert len(sharded) == len(set(sharded)) == len(whole)  # nothing duplicated or lost
@@ -148,7 +149,7 @@ def test_exactly_once_over_2_workers_x_2_ranks(tmp_path, sizes, sample_rate):
 def test_batches_per_epoch_equal_on_every_rank(tmp_path):
     _write_files(tmp_path, [150, 61])
     for rank in range(2):
-        data = ChunkDataset(
+        data = GoDataset(
             tmp_path,
             batch_size=16,
             shuffle_buffer=40,
@@ -159,14 +160,14 @@ def test_batches_per_epoch_equal_on_every_rank(tmp_path):
         sizes = [len(b["z"]) for b in DataLoader(data, batch_size=None, num_workers=2)]
         assert sizes == [16] * 15  # ~53 positions per worker: the data is gone round again
     with pytest.raises(RuntimeError, match="too little data"):
-        list(ChunkDataset(tmp_path, batch_size=1000, batches_per_epoch=1))
+        list(GoDataset(tmp_path, batch_size=1000, batches_per_epoch=1))
 
 
 def test_seeded_reproducible_and_new_each_epoch(tmp_path):
     _write_files(tmp_path, [80, 80, 80])
 
     def run(seed, epoch):
-        data = ChunkDataset(tmp_path, batch_size=40, shuffle_buffer=100, seed=seed, sample_rate=0.8)
+        data = GoDataset(tmp_path, batch_size=40, shuffle_buffer=100, seed=seed, sample_rate=0.8)
         data.set_epoch(epoch)
         return [(b["planes"].numpy().tobytes(), b["policy"].numpy().tobytes()) for b in data]
 
@@ -204,7 +205,7 @@ def test_a_second_file_kind_with_q(tmp_path, monkeypatch):
     monkeypatch.setattr(files, "FILE_KINDS", list(files.FILE_KINDS))
     files.register_reader("qtest", (".qtest",), lambda path, on_error: (read_q(path), 0, []))
     (tmp_path / "x.qtest").write_bytes(b"")
-    batches = list(ChunkDataset(tmp_path, batch_size=8))
+    batches = list(GoDataset(tmp_path, batch_size=8))
     assert all(b["q"].dtype == torch.float32 for b in batches)
     q = torch.cat([b["q"] for b in batches]).sort().values
     assert torch.allclose(q, torch.linspace(-1, 1, 20))
@@ -219,4 +220,4 @@ def test_bad_options(tmp_path):
         dict(shard_by="rank"),
     ):
         with pytest.raises(ValueError):
-            ChunkDataset(tmp_path, **{"batch_size": 4, **bad})
+            GoDataset(tmp_path, **{"batch_size": 4, **bad})

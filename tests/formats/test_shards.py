@@ -164,7 +164,7 @@ def test_pack_mismatched_debug_is_an_error(tmp_path, random_positions):
 
 
 def test_pack_command_and_dataset_reads_shards_with_q(tmp_path, random_positions, capsys):
-    from zeroforge.data.dataset import ChunkDataset
+    from zeroforge.data.dataset import GoDataset
 
     _selfplay_like(tmp_path / "sp", random_positions, games=2, with_debug=True)
     _selfplay_like(tmp_path / "plain", random_positions, games=1, with_debug=False)
@@ -173,11 +173,11 @@ def test_pack_command_and_dataset_reads_shards_with_q(tmp_path, random_positions
     assert data_command.main(argv) == 0
     assert "61 positions (41 with q) -> 2 shards" in capsys.readouterr().out
     assert data_command.main(argv) == 1  # would overwrite: refused
-    batches = list(ChunkDataset(sorted(out.glob("shard-q-*.zfs")), batch_size=16, seed=1))
+    batches = list(GoDataset(sorted(out.glob("shard-q-*.zfs")), batch_size=16, seed=1))
     assert sum(len(b["z"]) for b in batches) == 41
     assert all("q" in b and b["q"].abs().max() <= 1 for b in batches)
     assert batches[0]["planes"].shape[1:] == (18, 19, 19)
-    plain = list(ChunkDataset(sorted(out.glob("shard-0*.zfs")), batch_size=16))
+    plain = list(GoDataset(sorted(out.glob("shard-0*.zfs")), batch_size=16))
     assert sum(len(b["z"]) for b in plain) == 20 and "q" not in plain[0]
     assert data_command.main(["inspect", str(out)]) == 0
     assert "with q          41" in capsys.readouterr().out
@@ -202,29 +202,29 @@ def test_nan_or_negative_policy_is_named(tmp_path, random_positions):
 
 def test_q_target_from_shards_and_clear_error_without_q(tmp_path, random_positions):
     """A config asking for q: shards with q feed it, text chunks fail naming the data."""
-    from zeroforge.data.dataset import ChunkDataset
+    from zeroforge.data.dataset import GoDataset
     from zeroforge.train.targets import MissingQError, ValueTarget
 
     _selfplay_like(tmp_path / "sp", random_positions, games=1, with_debug=True)
     pack_files([str(tmp_path / "sp")], tmp_path / "shards")
     shards = str(tmp_path / "shards")
-    batch = next(iter(ChunkDataset(shards, batch_size=8, symmetries=False)))
+    batch = next(iter(GoDataset(shards, batch_size=8, symmetries=False)))
     target, ratio = ValueTarget({"q_ratio": 1.0}, 10, shards)(batch, step=0)
     assert ratio == 1.0 and torch.equal(target, batch["q"])
     chunks = str(tmp_path / "sp" / "chunks")
-    plain = next(iter(ChunkDataset(chunks, batch_size=8)))
+    plain = next(iter(GoDataset(chunks, batch_size=8)))
     with pytest.raises(MissingQError, match="chunks"):
         ValueTarget({"q_ratio": 0.5}, 10, chunks)(plain, step=0)
 
 
 def test_dataset_refuses_to_mix_data_with_and_without_q(tmp_path, random_positions):
-    from zeroforge.data.dataset import ChunkDataset
+    from zeroforge.data.dataset import GoDataset
 
     _selfplay_like(tmp_path / "sp", random_positions, games=1, with_debug=True)
     shards, _, _ = pack_files([str(tmp_path / "sp")], tmp_path / "out", 40, "float32")
     plain = tmp_path / "plain.gz"
     write_chunk(plain, random_positions(30, seed=3))
-    dataset = ChunkDataset([str(shards[0]), str(plain)], batch_size=8, shuffle_buffer=8, seed=0)
+    dataset = GoDataset([str(shards[0]), str(plain)], batch_size=8, shuffle_buffer=8, seed=0)
     with pytest.raises(ValueError, match="carries q or none") as error:
         list(dataset)
     assert "plain.gz" in str(error.value) and shards[0].name in str(error.value)

@@ -6,7 +6,8 @@ import pytest
 from tests.train.chunks import write_chunks
 from zeroforge.data.files import whole_files_to_hold_out
 from zeroforge.formats.chunks import read_chunk
-from zeroforge.train.datamodule import STREAM_KEY, ChunkDataModule
+from zeroforge.train.datamodule import STREAM_KEY, TrainDataModule
+from zeroforge.train.go_game import GoGame
 
 DATA = {
     "val": None,
@@ -33,7 +34,7 @@ def take(stream, n):
 
 def test_persistent_workers_see_each_new_data_epoch(tmp_path):
     chunks = write_chunks(tmp_path, files=2, positions=40)  # 5 batches of 16 per data epoch
-    module = ChunkDataModule({**DATA, "train": str(chunks), "val_fraction": 0}, seed=3)
+    module = TrainDataModule({**DATA, "train": str(chunks), "val_fraction": 0}, seed=3, game=GoGame)
     module.setup("fit")
     inline = module.train_dataloader()
     module.cfg = {**module.cfg, "workers": 1}
@@ -58,7 +59,9 @@ def positions(batches) -> set[bytes]:
 
 def test_one_file_holds_out_the_tail_of_its_positions(tmp_path):
     chunks = write_chunks(tmp_path, files=1, positions=100)
-    module = ChunkDataModule({**DATA, "train": str(chunks), "symmetries": False}, seed=0)
+    module = TrainDataModule(
+        {**DATA, "train": str(chunks), "symmetries": False}, seed=0, game=GoGame
+    )
     module.setup("fit")
     assert module.train_files == module.val_files == [str(chunks / "train.0.gz")]
     stored = read_chunk(chunks / "train.0.gz").positions.planes.reshape(100, 16, 19, 19)
@@ -73,7 +76,7 @@ def test_one_file_holds_out_the_tail_of_its_positions(tmp_path):
 
 def test_a_tiny_data_set_still_makes_a_batch(tmp_path):
     chunks = write_chunks(tmp_path, files=1, positions=30)  # 24 training positions < 32
-    module = ChunkDataModule({**DATA, "train": str(chunks), "batch_size": 32}, seed=0)
+    module = TrainDataModule({**DATA, "train": str(chunks), "batch_size": 32}, seed=0, game=GoGame)
     module.setup("fit")
     batches = take(module.train_dataloader(), 2)
     assert [len(b["z"]) for b in batches] == [24, 24]
@@ -86,7 +89,7 @@ def test_the_log_says_how_each_game_holds_out_positions_of_one_file(caplog):
 
     caplog.set_level(logging.INFO)
     sample = "data/sample/chess/sf15-d6.binpack"
-    train, val = ChunkDataModule({**DATA, "train": sample}, seed=0, game=ChessGame).files()
+    train, val = TrainDataModule({**DATA, "train": sample}, seed=0, game=ChessGame).files()
     assert train == val == [sample]
     assert "validation: 20% of the positions, in blocks of 256 chosen by a hash, of each" in (
         caplog.text

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from zeroforge.bench import BenchResult
-from zeroforge.data.dataset import ChunkDataset
+from zeroforge.data.dataset import GoDataset
 from zeroforge.data.files import expand_paths
 from zeroforge.formats.chunks import Positions, read_chunk, write_chunk
 from zeroforge.go.geometry import NUM_MOVES, NUM_SYMMETRIES, transform_moves
@@ -185,7 +185,7 @@ def run(quick: bool) -> BenchResult:
         _check_same_positions(files[0])
         ours, naive, decode = [], [], []
         for r in range(repeats):
-            data = ChunkDataset(files, batch_size=BATCH, shuffle_buffer=SHUFFLE_BUFFER, seed=r)
+            data = GoDataset(files, batch_size=BATCH, shuffle_buffer=SHUFFLE_BUFFER, seed=r)
             ours.append(_timed(data))
             naive.append(_timed(naive_batches(files, np.random.default_rng(r))))
             decode.append(_timed({"z": read_chunk(f).positions.winner} for f in files))

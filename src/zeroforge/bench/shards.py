@@ -5,7 +5,7 @@ dataset's two readers (`data.files`): text chunks (`formats.chunks.read_chunk_pa
 reference) and shards (`formats.shards.read_shard_records`, float32 policy). Both deliver the
 same records (packed planes, side to move, float32 policy, winner) with every record checked.
 Speed is positions per CPU second of this process (one thread), runs alternate, medians.
-A second pair of figures goes through the whole `ChunkDataset` (shuffle buffer, symmetries).
+A second pair of figures goes through the whole `GoDataset` (shuffle buffer, symmetries).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import torch
 from zeroforge.bench import BenchResult
 from zeroforge.bench.chunks import bench_files
 from zeroforge.commands.pack import pack_files
-from zeroforge.data.dataset import ChunkDataset
+from zeroforge.data.dataset import GoDataset
 from zeroforge.data.files import read_text_chunk
 from zeroforge.formats.shards import read_shard_records
 
@@ -43,7 +43,7 @@ def _read_rate(files: list[str], read) -> float:
 
 def _dataset_rate(files: list[str], seed: int) -> float:
     start = time.process_time()
-    data = ChunkDataset(files, batch_size=BATCH, shuffle_buffer=4096, seed=seed)
+    data = GoDataset(files, batch_size=BATCH, shuffle_buffer=4096, seed=seed)
     n = sum(len(batch["z"]) for batch in data)
     return n / (time.process_time() - start)
 
@@ -97,9 +97,9 @@ def _markdown(figures, positions, files, source, sizes, repeats) -> str:
             f"| reference, same run: text chunks, `formats.chunks.read_chunk_packed` | "
             f"{figures['text_chunks_pos_per_s_per_core_ref']:,.0f} |",
             f"| **ratio shards / text** | **{ratio:.1f}x** |",
-            f"| whole `ChunkDataset` (batch {BATCH}, symmetries): shards | "
+            f"| whole `GoDataset` (batch {BATCH}, symmetries): shards | "
             f"{figures['shard_batches_pos_per_s_per_core']:,.0f} |",
-            f"| whole `ChunkDataset`: text chunks (reference) | "
+            f"| whole `GoDataset`: text chunks (reference) | "
             f"{figures['text_chunks_batches_pos_per_s_per_core_ref']:,.0f} |",
             f"| ratio through the dataset | {figures['shard_vs_text_batches_ratio']:.1f}x |",
             "",

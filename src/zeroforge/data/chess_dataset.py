@@ -1,7 +1,7 @@
 """The streaming NNUE training dataset: Stockfish training data (.binpack, .bin, .plain) ->
 shuffled batches of sparse HalfKAv2_hm features.
 
-`ChessDataset` is `data.dataset.ChunkDataset` (same file order per epoch, sampling, sharding
+`ChessDataset` is a `data.stream.StreamDataset` (same file order per epoch, sampling, sharding
 over DataLoader workers x DDP ranks, shuffle buffer, `batches_per_epoch`, `set_epoch`; use
 `DataLoader(dataset, batch_size=None)`) with chess records decoded by the compiled decoder
 (`data.chess_decoder`), streamed piece by piece (a .binpack chunk, a block of .bin records) instead
@@ -47,16 +47,14 @@ from zeroforge.data.chess_decoder import (
     SUFFIXES,
     iter_decoded,
 )
-from zeroforge.data.dataset import ChunkDataset
 from zeroforge.data.files import Records, expand_paths
+from zeroforge.data.stream import StreamDataset
 from zeroforge.formats.plain import SUFFIX as PLAIN_SUFFIX
 
 GROUP_POSITIONS = 1 << 14  # decoded positions filtered and pushed at a time
 HOLDOUT_BLOCK, HOLDOUT_KEY = 256, 0x7E57  # position_range: blocks of a piece's positions
-# a record's fields as the shuffle buffer holds them ("winner" is the result, the name the
-# buffer counts rows by)
-FIELDS = {"us": "us", "them": "them", "score": "score", "winner": "result", "side": "side",
-          "pieces": "pieces", "ply": "ply"}  # fmt: skip
+# the fields of a decoded record the shuffle buffer holds
+FIELDS = ("us", "them", "score", "result", "side", "pieces", "ply")
 
 
 @dataclass(frozen=True)
@@ -138,7 +136,7 @@ def concat_records(parts: list[np.ndarray]) -> np.ndarray:
 
 
 def to_buffer_records(records: np.ndarray) -> Records:
-    return {key: records[name] for key, name in FIELDS.items()}
+    return {name: records[name] for name in FIELDS}
 
 
 def make_chess_batch(records: Records) -> dict[str, torch.Tensor]:
@@ -148,13 +146,13 @@ def make_chess_batch(records: Records) -> dict[str, torch.Tensor]:
         "them": torch.from_numpy(records["them"].astype(np.int32)),
         "stm": torch.from_numpy(records["side"].astype(np.int64)),
         "score": torch.from_numpy(records["score"].astype(np.float32)),
-        "result": torch.from_numpy(records["winner"].astype(np.float32)),
+        "result": torch.from_numpy(records["result"].astype(np.float32)),
         "bucket": torch.from_numpy((records["pieces"].astype(np.int64) - 1) // 4),
         "ply": torch.from_numpy(records["ply"].astype(np.int32)),
     }
 
 
-class ChessDataset(ChunkDataset):
+class ChessDataset(StreamDataset):
     """NNUE training batches from Stockfish training data (see the module docstring)."""
 
     def __init__(
@@ -178,7 +176,6 @@ class ChessDataset(ChunkDataset):
             batch_size,
             sample_rate=sample_rate,
             shuffle_buffer=shuffle_buffer,
-            symmetries=False,
             seed=seed,
             world_size=world_size,
             rank=rank,

@@ -18,8 +18,8 @@ import torch
 from torch import nn
 
 from zeroforge.data.chess_records import SUFFIXES
+from zeroforge.data.stream import stream_settings
 from zeroforge.train import losses
-from zeroforge.train.games import stream_settings
 from zeroforge.train.targets import Coefficient
 
 LOSS_DEFAULTS = {"lambda": 1.0, "scale": 361.0, "kind": "power", "power": 2.5}
@@ -27,6 +27,7 @@ LOSS_DEFAULTS = {"lambda": 1.0, "scale": 361.0, "kind": "power", "power": 2.5}
 
 class ChessGame:
     name = "chess"
+    networks = ("sfnnv5",)
     val_terms = ("loss", "cp_mae")
     final_name = "final.nnue"
     data_suffixes = SUFFIXES  # Stockfish's data: .binpack, .bin, .plain

@@ -1,8 +1,9 @@
 """The data side of training: data files -> an endless, resumable stream of training batches,
-for either game: the game (train/games.py) makes the dataset (Go: `data.ChunkDataset` over LZ
-chunks; chess: `data.chess_dataset.ChessDataset` over Stockfish data, a ChunkDataset too).
+for either game: the game (train/games.py) makes the dataset, a `data.stream.StreamDataset` (Go:
+`data.dataset.GoDataset` over LZ chunks and shards; chess: `data.chess_dataset.ChessDataset`
+over Stockfish data).
 
-Training reads `data.ChunkDataset` epoch after epoch as one endless stream (`DataStream`):
+Training reads the dataset epoch after epoch as one endless stream (`DataStream`):
 Lightning sees a single epoch that `max_steps` ends, so DDP ranks whose shards differ in
 length never fall out of step at an epoch boundary. Every batch is tagged with its place in the
 stream (data epoch, index); the tag of the last batch consumed is saved in checkpoints, and a
@@ -21,20 +22,19 @@ import torch
 from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader
 
-from zeroforge.data.dataset import ChunkDataset, expand_paths, split_files
-from zeroforge.data.files import whole_files_to_hold_out
+from zeroforge.data.files import expand_paths, split_files, whole_files_to_hold_out
+from zeroforge.data.stream import StreamDataset
 from zeroforge.train.games import Game
-from zeroforge.train.go_game import GoGame
 
 STREAM_KEY = "stream"  # batch entry holding (data epoch, index in epoch); removed before use
 
 
 class DataStream:
-    """Iterates a ChunkDataset's DataLoader epoch after epoch, forever, from `start`. One
+    """Iterates a StreamDataset's DataLoader epoch after epoch, forever, from `start`. One
     DataLoader with persistent workers serves every data epoch (no worker restart per epoch:
     the dataset's epoch lives in shared memory)."""
 
-    def __init__(self, dataset: ChunkDataset, workers: int, start: tuple[int, int] = (0, 0)):
+    def __init__(self, dataset: StreamDataset, workers: int, start: tuple[int, int] = (0, 0)):
         self.dataset, self.workers = dataset, workers
         self.start = start
         self._loader: DataLoader | None = None
@@ -70,11 +70,12 @@ class DataStream:
             epoch, skip = epoch + 1, 0
 
 
-class ChunkDataModule(pl.LightningDataModule):
-    def __init__(self, cfg: Mapping[str, Any], seed: int, game: Game | None = None):
+class TrainDataModule(pl.LightningDataModule):
+    """The run's data (`cfg`: its `data` config section) as the run's game reads it."""
+
+    def __init__(self, cfg: Mapping[str, Any], seed: int, game: Game):
         super().__init__()
-        self.cfg, self.seed = cfg, seed
-        self.game = game if game is not None else GoGame  # (its dataset needs no run state)
+        self.cfg, self.seed, self.game = cfg, seed, game
         self.consumed: tuple[int, int] | None = None  # (data epoch, index) of the last batch
         self.resume_from = (0, 0)
         self.val_share = 0.0  # > 0: validation is this last share of every training file
@@ -103,7 +104,7 @@ class ChunkDataModule(pl.LightningDataModule):
     def setup(self, stage: str) -> None:
         self.train_files, self.val_files = self.files()
 
-    def dataset(self, files: list[str], training: bool) -> ChunkDataset:
+    def dataset(self, files: list[str], training: bool) -> StreamDataset:
         cut = 1.0 - self.val_share
         share = (0.0, 1.0) if not self.val_share else (0.0, cut) if training else (cut, 1.0)
         return self.game.dataset(files, self.cfg, self.seed, training, position_range=share)

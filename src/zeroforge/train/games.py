@@ -15,11 +15,13 @@ the spirit of nnue-pytorch, which keeps model, features and serializer apart:
     export(net, directory, stem) write the engine's file (LZ weights / .nnue); its path, or None
     final_name                   file name of the final export in nets/
     dataset(files, data, seed, training, position_range)
-                                 the streaming dataset (data.dataset.ChunkDataset or a subclass)
+                                 the streaming dataset (a data.stream.StreamDataset)
     data_suffixes                the data files a directory scan picks up (None: Go's kinds)
     holdout_share                how `position_range`'s held-out share is chosen, in words
+    networks                     the `network.kind`s of the game
 
-The game follows from the network: `network.kind` sfnnv5 is chess, lz and nf are Go.
+The game follows from the network: each game lists its `networks` (kinds); `GAMES` is the
+table `game_for` looks the kind up in.
 """
 
 from __future__ import annotations
@@ -31,11 +33,13 @@ from typing import Any, Protocol
 import torch
 from torch import nn
 
-CHESS_NETWORKS = ("sfnnv5",)
+from zeroforge.train.chess_game import ChessGame
+from zeroforge.train.go_game import GoGame
 
 
 class Game(Protocol):
     name: str
+    networks: tuple[str, ...]
     val_terms: tuple[str, ...]
     final_name: str
     data_suffixes: tuple[str, ...] | None
@@ -67,28 +71,15 @@ class Game(Protocol):
     ) -> torch.utils.data.IterableDataset: ...
 
 
-def stream_settings(data: Mapping[str, Any], training: bool) -> dict[str, Any]:
-    """The dataset settings every game shares: training samples and shuffles as `data` says;
-    validation reads every position, in order, keeping a last partial batch."""
-    batch = int(data["batch_size"])
-    return {
-        "batch_size": batch,
-        "sample_rate": float(data["sample_rate"]) if training else 1.0,
-        "shuffle_buffer": int(data["shuffle_buffer"]) if training else batch,
-        "drop_last": training,
-    }
-
-
-def game_name(network: Mapping[str, Any]) -> str:
-    return "chess" if network.get("kind") in CHESS_NETWORKS else "go"
-
-
 def game_for(config: Mapping[str, Any]) -> Game:
-    """The game of a module config (the sections of the run's config, train/recipe.py)."""
-    if game_name(config["network"]) == "chess":
-        from zeroforge.train.chess_game import ChessGame
+    """The game of a module config (the sections of the run's config, train/recipe.py): the one
+    whose `networks` hold `network.kind` (no kind: "lz", Go)."""
+    kind = config["network"].get("kind", "lz")
+    for game in GAMES:
+        if kind in game.networks:
+            return game(config)
+    known = sorted(k for game in GAMES for k in game.networks)
+    raise ValueError(f"network.kind {kind!r} belongs to no game; known: {known}")
 
-        return ChessGame(config)
-    from zeroforge.train.go_game import GoGame
 
-    return GoGame(config)
+GAMES = (GoGame, ChessGame)

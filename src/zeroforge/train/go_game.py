@@ -15,16 +15,17 @@ import lightning.pytorch as pl
 import torch
 from torch import nn
 
+from zeroforge.data.stream import stream_settings
 from zeroforge.nn.checkpoint import build_network
 from zeroforge.nn.heads import head_penalty
 from zeroforge.train import losses
 from zeroforge.train.distill import Distillation, add_kd_terms
-from zeroforge.train.games import stream_settings
 from zeroforge.train.targets import ValueTarget, add_value_terms, make_targets
 
 
 class GoGame:
     name = "go"
+    networks = ("lz", "nf")
     val_terms = ("policy_loss", "value_mse", "accuracy", "loss")
     final_name = "final.txt.gz"
     data_suffixes = None  # a directory scan finds the registered kinds (data/files.py)
@@ -114,9 +115,9 @@ class GoGame:
         training: bool,
         position_range: tuple[float, float] = (0.0, 1.0),
     ) -> torch.utils.data.IterableDataset:
-        from zeroforge.data.dataset import ChunkDataset
+        from zeroforge.data.dataset import GoDataset
 
-        return ChunkDataset(
+        return GoDataset(
             files,
             symmetries=bool(data["symmetries"]) and training,
             seed=seed,

@@ -22,7 +22,7 @@ from zeroforge.atomic import atomic_write_text
 from zeroforge.train.averaging import WeightAveraging
 from zeroforge.train.callbacks import AtomicCheckpointIO, MetricsCSV, NetExport
 from zeroforge.train.console import progress_callbacks, progress_mode, quiet_third_party
-from zeroforge.train.datamodule import ChunkDataModule
+from zeroforge.train.datamodule import TrainDataModule
 from zeroforge.train.init import load_weights, network_from_file
 from zeroforge.train.module import TrainModule
 
@@ -203,7 +203,7 @@ def run(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> Path | 
     module = TrainModule(module_config(cfg, channels_last))
     if initial is not None:
         load_weights(module.net, initial, str(cfg.init_from))
-    data = ChunkDataModule(cfg.data, int(cfg.seed), module.game)
+    data = TrainDataModule(cfg.data, int(cfg.seed), module.game)
     trainer = build_trainer(cfg, out_dir, precision, extra_callbacks)
     trainer.fit(module, datamodule=data, ckpt_path=os.fspath(cfg.resume) if cfg.resume else None)
     return out_dir / "nets" / module.game.final_name if trainer.is_global_zero else None
