@@ -58,3 +58,43 @@ def test_plot_draws_the_mean_of_seeds(tmp_path):
     out = tmp_path / "p.png"
     assert plots.main([str(out), str(tmp_path), "both=a,b", "one=a"]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.engine
+def test_strength_reads_stockfish_evals_from_the_side_to_move(tmp_path):
+    strength = load("nnue_strength")
+    up_a_queen = "4k3/8/8/8/8/8/8/3QK3 {} - - 0 1"
+    fens = [up_a_queen.format("w"), up_a_queen.format("b")]
+    classical = strength.stockfish_evals(fens, None, classical=True)
+    assert classical["net"][0] > 5 and classical["net"][1] < -5
+    assert classical["final"][0] == -classical["final"][1]
+
+    net = tmp_path / "n.nnue"
+    export_nnue(trained_like_net(seed=5), net)
+    fens, scores = strength.held_out_fens(SAMPLE, 60)
+    assert len(fens) == 60 and len(scores) == 60
+    printed = strength.stockfish_evals(fens, str(net))["net"]
+    # the net's own integer pass (Stockfish's arithmetic) ranks the positions as Stockfish prints
+    import chess
+
+    from zeroforge.analysis.nnue_eval import evaluate
+    from zeroforge.formats.nnue import read_nnue
+
+    ours = [evaluate(read_nnue(net), chess.Board(fen)).value for fen in fens]
+    assert strength.spearmanr(ours, printed).statistic > 0.99
+
+
+@pytest.mark.engine
+def test_strength_rate_without_games(tmp_path):
+    strength = load("nnue_strength")
+    net = tmp_path / "n.nnue"
+    export_nnue(trained_like_net(seed=5), net)
+    out = tmp_path / "rate"
+    code = strength.main(["rate", SAMPLE, f"a={net}", "--positions", "80", "--games", "0",
+                          "--out", str(out)])  # fmt: skip
+    assert code == 0
+    result = json.loads((out / "strength.json").read_text())
+    assert result["positions_rho"] == 80
+    assert set(result["references"]) == {"classical", "stockfish_net"}
+    assert 0.5 < result["references"]["stockfish_net"]["rho"] <= 1
+    assert 0 < result["nets"]["a"]["loss"] < 1 and -1 <= result["nets"]["a"]["rho"] <= 1
