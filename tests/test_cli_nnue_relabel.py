@@ -68,3 +68,20 @@ def test_errors_name_the_file(teacher, tmp_path, capsys):
     assert main(["nnue", "relabel", SAMPLE, str(tmp_path / "x.txt"), "--net", str(path)]) == 2
     assert "x.txt" in capsys.readouterr().err
     assert not (tmp_path / "x.plain").exists()
+
+
+def test_blend_is_the_weighted_mean_of_teacher_and_search(teacher, tmp_path, capsys):
+    from zeroforge.chess.records import VALUE_NONE
+
+    path, _ = teacher
+    full, half = tmp_path / "teacher.plain", tmp_path / "half.plain"
+    assert main(["nnue", "relabel", SAMPLE, str(full), "--net", str(path)]) == 0
+    assert main(["nnue", "relabel", SAMPLE, str(half), "--net", str(path), "--blend", "0.5"]) == 0
+    search = [r.score for r in iter_records(SAMPLE)]
+    teacher_scores = [r.score for r in iter_records(full)]
+    blended = [r.score for r in iter_records(half)]
+    for s, t, b in zip(search, teacher_scores, blended, strict=True):
+        assert b == (t if s == VALUE_NONE else round(0.5 * t + 0.5 * s))
+    assert blended != teacher_scores and blended != search
+    assert main(["nnue", "relabel", SAMPLE, str(half), "--net", str(path), "--blend", "2"]) == 2
+    assert "--blend must be in [0, 1]" in capsys.readouterr().err

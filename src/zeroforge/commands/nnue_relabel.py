@@ -8,7 +8,9 @@ learn to reproduce. Moves, plies and results are kept. The features come from th
 decoder, read beside the validated records in the same order (both streams are counted and
 must agree). A .binpack written from a .binpack keeps the source's chunks (the same records in
 each), so a held-out share of the positions (`data.val_fraction` with one file, chosen by chunk
-and position) is the same positions in both files. Use Stockfish's own net (`printf 'export_net /abs/sf.nnue\\nquit\\n' |
+and position) is the same positions in both files. `--blend W` writes W * teacher + (1 - W) *
+search score instead (the search score where it has one: a record without one, VALUE_NONE,
+gets the teacher's alone), a nudged static evaluation. Use Stockfish's own net (`printf 'export_net /abs/sf.nnue\\nquit\\n' |
 /usr/games/stockfish`) as the teacher for distillation.
 """
 
@@ -23,7 +25,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from zeroforge.chess.records import SCORE_LIMIT, ChessDataError
+from zeroforge.chess.records import SCORE_LIMIT, VALUE_NONE, ChessDataError
 from zeroforge.data.chess_records import SUFFIXES, chess_format, iter_records, write_records
 from zeroforge.formats import binpack
 from zeroforge.formats.nnue import NnueFormatError, read_nnue
@@ -49,8 +51,16 @@ def chunk_ends(path: str) -> list[int]:
     return np.cumsum([len(records) for _, records in iter_decoded(path)]).tolist()
 
 
-def relabel(net, source: str, output: str) -> dict:
-    """Write `source`'s records with NET's scores to `output`; counts and score statistics."""
+def blended(teacher: int, search: int, blend: float) -> int:
+    """`blend` of the teacher's score plus the rest of the search's, rounded to a unit."""
+    if blend == 1.0 or search == VALUE_NONE:
+        return int(teacher)
+    return int(round(blend * teacher + (1.0 - blend) * search))
+
+
+def relabel(net, source: str, output: str, blend: float = 1.0) -> dict:
+    """Write `source`'s records with NET's scores (or the `blend` of NET's and the search's)
+    to `output`; counts and score statistics."""
     changed = {"records": 0, "abs_diff_sum": 0}
 
     def records():
@@ -59,9 +69,10 @@ def relabel(net, source: str, output: str) -> dict:
             score = next(scores, None)
             if score is None:
                 raise ChessDataError(source, f"record {changed['records']}", "decoder ended early")
+            score = blended(score, record.score, blend)
             changed["records"] += 1
             changed["abs_diff_sum"] += abs(score - record.score)
-            yield dataclasses.replace(record, score=int(score))
+            yield dataclasses.replace(record, score=score)
         if next(scores, None) is not None:
             raise ChessDataError(source, "end", "decoder has more records than the reader")
 
@@ -86,8 +97,20 @@ def main(argv: list[str]) -> int:
     parser.add_argument("input", help=f"training data ({', '.join(SUFFIXES)})")
     parser.add_argument("output", help="where to write (format by extension)")
     parser.add_argument("--net", required=True, help="an SFNNv5 .nnue file (the teacher)")
+    parser.add_argument(
+        "--blend",
+        type=float,
+        default=1.0,
+        metavar="W",
+        help="write W * teacher + (1 - W) * search score (default 1: the teacher's alone)",
+    )
     parser.add_argument("--json", action="store_true", help="print the counts as JSON")
     args = parser.parse_args(argv)
+    if not 0.0 <= args.blend <= 1.0:
+        print(
+            f"zeroforge nnue relabel: --blend must be in [0, 1], got {args.blend}", file=sys.stderr
+        )
+        return 2
     try:
         chess_format(args.input)
         chess_format(args.output)
@@ -97,7 +120,7 @@ def main(argv: list[str]) -> int:
         return 2
     start = time.perf_counter()
     try:
-        report = relabel(net, args.input, args.output)
+        report = relabel(net, args.input, args.output, args.blend)
     except (ChessDataError, ValueError) as error:
         print(f"zeroforge nnue relabel: {error} (nothing written)", file=sys.stderr)
         return 1
