@@ -6,7 +6,8 @@ import yaml
 
 from zeroforge.analysis.runs import load_run, summarize
 from zeroforge.cli import main
-from zeroforge.train.callbacks import METRICS_COLUMNS
+from zeroforge.train.callbacks import metrics_columns
+from zeroforge.train.go_game import GoGame
 
 BATCH = 64
 
@@ -47,7 +48,7 @@ def write_run(run_dir, rates, val_losses, network=None, agc=None, log_every=10):
                 }
             )
     with open(run_dir / "metrics.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=METRICS_COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(handle, fieldnames=metrics_columns(GoGame), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
     if network:

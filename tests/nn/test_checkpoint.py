@@ -3,7 +3,13 @@ import torch
 
 from zeroforge.convert.lzweights import export_net
 from zeroforge.convert.nets import load_any_net
-from zeroforge.nn.checkpoint import CheckpointError, checkpoint_dict, save_checkpoint
+from zeroforge.nn.checkpoint import (
+    CHECKPOINT_KEY,
+    FORMAT_VERSION,
+    CheckpointError,
+    checkpoint_dict,
+    save_checkpoint,
+)
 from zeroforge.nn.lznet import LZNet, randomize_bn_stats
 from zeroforge.nn.nfnet import NFNet
 
@@ -38,6 +44,28 @@ def test_lightning_style_checkpoint_with_other_keys(tmp_path):
     ckpt["epoch"] = 3
     torch.save(ckpt, tmp_path / "last.ckpt")
     assert _same_outputs(net, load_any_net(tmp_path / "last.ckpt"))
+
+
+def test_checkpoints_carry_a_version_and_refuse_one_they_cannot_read(tmp_path):
+    net = randomize_bn_stats(LZNet(1, 8), seed=5)
+    ckpt = checkpoint_dict(net)
+    assert ckpt[CHECKPOINT_KEY]["format_version"] == FORMAT_VERSION == 1
+    ckpt[CHECKPOINT_KEY]["format_version"] = 2
+    torch.save(ckpt, tmp_path / "future.ckpt")
+    with pytest.raises(CheckpointError, match=r"future\.ckpt: checkpoint format_version 2"):
+        load_any_net(tmp_path / "future.ckpt")
+
+
+def test_a_checkpoint_from_before_versions_reads_as_version_1(tmp_path):
+    net = randomize_bn_stats(LZNet(1, 8), seed=7)
+    ckpt = checkpoint_dict(net)
+    del ckpt[CHECKPOINT_KEY]["format_version"]  # as written before versions
+    torch.save(ckpt, tmp_path / "old.ckpt")
+    assert _same_outputs(net, load_any_net(tmp_path / "old.ckpt"))
+    ckpt[CHECKPOINT_KEY]["network"]["filters"] = 16  # a description its tensors do not fit
+    torch.save(ckpt, tmp_path / "old-bad.ckpt")
+    with pytest.raises(CheckpointError, match=r"old-bad\.ckpt: state_dict does not fit"):
+        load_any_net(tmp_path / "old-bad.ckpt")
 
 
 def test_nf_checkpoint(tmp_path):

@@ -4,12 +4,15 @@ SFNNv5 net on a fixed batch of real positions (weights clipped after every step)
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import chess
 import lightning.pytorch as pl
 import pytest
 import torch
+import yaml
 
+import zeroforge.conf
 from tests.nn.chess_batches import board_batch
 from tests.train.test_module import fit
 from zeroforge.analysis.nnue_check import random_positions
@@ -34,6 +37,12 @@ def chess_batch(count: int, seed: int = 0) -> dict[str, torch.Tensor]:
     }
 
 
+def sfnnv5_loss() -> dict:
+    """The loss settings of conf/network/sfnnv5.yaml (their one home)."""
+    conf = Path(zeroforge.conf.__file__).parent / "network" / "sfnnv5.yaml"
+    return yaml.safe_load(conf.read_text())["loss"]
+
+
 def chess_config(steps: int, **loss) -> dict:
     return {
         "network": {"kind": "sfnnv5", "factorized": True, "description": ""},
@@ -41,7 +50,7 @@ def chess_config(steps: int, **loss) -> dict:
         "optim": {"name": "adamw", "lr": 1e-3, "weight_decay": 0.0, "l2": 0.0},
         "max_steps": steps,
         "schedule": {"segments": [{"kind": "constant", "until": "100%", "from": 1.0}]},
-        "loss": {"lambda": 1.0, **loss},
+        "loss": {**sfnnv5_loss(), **loss},
         "init": {"kind": "default"},
         "seed": 0,
     }
@@ -74,6 +83,13 @@ def test_lambda_can_follow_a_schedule():
     assert game.lam(0) == 1.0 and game.lam(50) == pytest.approx(0.5) and game.lam(100) == 0.0
     with pytest.raises(ValueError, match="loss.lambda"):
         ChessGame(chess_config(100, **{"lambda": 1.5}))
+
+
+def test_the_loss_settings_come_from_the_config_alone():
+    config = chess_config(10)
+    del config["loss"]["scale"]
+    with pytest.raises(ValueError, match=r"loss: \['scale'\] not set"):
+        ChessGame(config)
 
 
 def test_train_module_fits_chess_positions_and_clips_weights():

@@ -46,7 +46,6 @@ def config(kd: dict | None = None, value: dict | None = None, steps: int = 4) ->
         "loss": {"value_weight": 0.5},
         "init": {"kind": "default"},
         "seed": 0,
-        "data": {"train": DATA_PATHS},
         **({"kd": kd} if kd is not None else {}),
         **({"value": value} if value is not None else {}),
     }
@@ -216,7 +215,7 @@ def test_q_from_the_teachers_value():
 
 
 def test_asking_for_q_the_data_lacks_is_a_clear_error_at_the_first_batch():
-    module = TrainModule(config(value={"q_ratio": 0.5}))
+    module = TrainModule(config(value={"q_ratio": 0.5}), data_paths=DATA_PATHS)
     with pytest.raises(MissingQError, match=rf"value.q_ratio .*data.train = '{DATA_PATHS}'"):
         fit(module, [batch_of(4)], 1)
     scheduled = [{"kind": "constant", "until": 2, "from": 0.0}, {"kind": "constant", "from": 1.0}]

@@ -8,6 +8,7 @@ import torch
 
 from tests.train.chunks import train_args, write_chunks
 from zeroforge.commands.train import compose_config, main
+from zeroforge.nn.checkpoint import CHECKPOINT_KEY
 from zeroforge.train.recipe import run
 
 # LR falls linearly to 0 at step 12 (absolute steps: both halves of the split run see the same
@@ -106,3 +107,19 @@ def test_rerun_with_another_config_is_refused(tmp_path, capsys):
     assert main(train_args(chunks, tmp_path / "run", 4, *extra)) == 0
     assert sorted(losses(tmp_path / "run")) == [1, 2, 3, 4]
     assert (tmp_path / "run" / "metrics.csv").read_text().startswith(metrics)
+
+
+def test_resume_refuses_a_checkpoint_version_it_cannot_read(tmp_path, capsys):
+    chunks = write_chunks(tmp_path / "chunks", files=1, positions=100)
+    extra = ("train.checkpoint_every=2", "train.export_every=0")
+    assert main(train_args(chunks, tmp_path / "run", 2, *extra)) == 0
+    last = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    checkpoint = torch.load(last, weights_only=True)
+    assert checkpoint[CHECKPOINT_KEY]["format_version"] == 1
+    assert "data" not in checkpoint["hyper_parameters"]["config"]  # no data paths in checkpoints
+    checkpoint[CHECKPOINT_KEY]["format_version"] = 2
+    future = tmp_path / "future.ckpt"
+    torch.save(checkpoint, future)
+    assert main(train_args(chunks, tmp_path / "run2", 4, *extra, f"resume={future}")) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"{future}: checkpoint format_version 2" in err

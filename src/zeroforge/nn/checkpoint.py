@@ -10,7 +10,8 @@ Our checkpoint convention (Lightning's own keys plus one of ours):
                                    (not starting with `net.`) are ignored here
     checkpoint["hyper_parameters"] Lightning's (plain dicts, lists, numbers, strings only, or
                                    weights_only loading refuses the file)
-    checkpoint["zeroforge"]        {"network": {"kind": "lz", "norm": "bn", "blocks": 6,
+    checkpoint["zeroforge"]        {"format_version": 1,
+                                    "network": {"kind": "lz", "norm": "bn", "blocks": 6,
                                                 "filters": 64, "bn_momentum": 0.01,
                                                 "affine_gamma": False,
                                                 "head": "conv3",
@@ -20,6 +21,11 @@ Our checkpoint convention (Lightning's own keys plus one of ours):
                                    alpha) / `SFNNv5.config()` (kind "sfnnv5": factorized,
                                    description) / conf/network/*.yaml; an LZ/NF net without
                                    `head` has plain FC layers ("lz", nn/heads.py)
+
+`format_version` numbers the layout of our section (FORMAT_VERSION); a checkpoint of another
+version is refused with a message naming the file. Checkpoints written before versions have no
+`format_version` and the same layout: they are read as version 1 (and refused all the same if
+their network description does not fit their tensors).
 
 `save_checkpoint(model, path)` writes that format (atomically) for `zeroforge weights import`.
 """
@@ -36,7 +42,8 @@ from torch import nn
 
 from zeroforge.atomic import atomic_open
 
-CHECKPOINT_KEY = "zeroforge"
+CHECKPOINT_KEY = "zeroforge"  # our own section of a Lightning checkpoint
+FORMAT_VERSION = 1  # of that section's layout; none written (before versions): 1
 NET_PREFIX = "net."  # the network's attribute name in the LightningModule
 
 
@@ -83,7 +90,26 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
         raise CheckpointError(f"{path}: not a readable checkpoint: {exc}") from None
     if not isinstance(checkpoint, dict):
         raise CheckpointError(f"{path}: a checkpoint is a dict, got {type(checkpoint).__name__}")
+    check_version(checkpoint, path)
     return checkpoint
+
+
+def check_version(checkpoint: Mapping[str, Any], path: str | os.PathLike) -> None:
+    """Refuse a checkpoint whose section has a `format_version` this code cannot read."""
+    section = checkpoint.get(CHECKPOINT_KEY)
+    if not isinstance(section, Mapping):
+        return  # not ours, or from before the section: net_from_checkpoint says what is missing
+    version = section.get("format_version", 1)
+    if version != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: checkpoint format_version {version!r}; this zeroforge reads version "
+            f"{FORMAT_VERSION} (and checkpoints without a version, written before versions)"
+        )
+
+
+def checkpoint_section(network: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
+    """Our section of a checkpoint: the layout's version and the network's description."""
+    return {"format_version": FORMAT_VERSION, "network": dict(network), **extra}
 
 
 def net_from_checkpoint(checkpoint: Mapping[str, Any], path: str | os.PathLike) -> nn.Module:
@@ -113,7 +139,7 @@ def checkpoint_dict(model: nn.Module, **extra: Any) -> dict:
     return {
         "state_dict": state,
         "hyper_parameters": {"config": {"network": dict(network)}},
-        CHECKPOINT_KEY: {"network": dict(network), **extra},
+        CHECKPOINT_KEY: checkpoint_section(network, **extra),
     }
 
 

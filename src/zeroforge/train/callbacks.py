@@ -1,9 +1,10 @@
 """What a training run leaves in its output directory, written by Lightning callbacks/plugins.
 
 - `AtomicCheckpointIO`: checkpoints go to a temporary file in the same directory, then
-  `os.replace`, so `checkpoints/` never holds a half-written file; loading is weights-only.
-- `MetricsCSV`: `metrics.csv`, one row per `log_every` steps (losses, accuracy, learning rate,
-  samples/s) and one per validation run, appended (flushed and fsynced: a crash loses at most
+  `os.replace`, so `checkpoints/` never holds a half-written file; loading is weights-only and
+  refuses a checkpoint `format_version` it cannot read (nn/checkpoint.py).
+- `MetricsCSV`: `metrics.csv`, one row per `log_every` steps (the game's terms, learning rate,
+  samples/s; columns: `metrics_columns`) and one per validation run, appended (flushed and fsynced: a crash loses at most
   the row being written, which a resumed run drops with the rows past its checkpoint).
 - `NetExport`: the engine's file in `nets/` every `export_every` steps and at the end, as the
   game writes it (Go: Leela Zero weights `nets/final.txt.gz`; chess: `nets/final.nnue`), plus
@@ -25,47 +26,19 @@ from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 from lightning.pytorch.callbacks import TQDMProgressBar
 
 from zeroforge.atomic import atomic_open, atomic_write_text
+from zeroforge.nn.checkpoint import check_version
 from zeroforge.train.averaging import WeightAveraging
+from zeroforge.train.games import Game
 
-METRICS_COLUMNS = (
-    "step",
-    "epoch",
-    "samples",
-    "loss",
-    "policy_loss",
-    "value_mse",
-    "l2",
-    "head_l2",
-    "accuracy",
-    "lr",
-    "samples_per_s",
-    "value_mse_z",
-    "q_ratio",
-    "kd_loss",
-    "kd_policy_loss",
-    "kd_value_mse",
-    "kd_alpha",
-    "cp_mae",
-    "val_loss",
-    "val_policy_loss",
-    "val_value_mse",
-    "val_accuracy",
-    "val_cp_mae",
-)
+RUN_COLUMNS = ("step", "epoch", "samples")
+COMMON_TERMS = ("l2", "lr", "samples_per_s")  # of every run (train/module.py and MetricsCSV)
 
-# Logged only by some runs: a residual head's L2 (nn/heads.py), a z/q value blend
-# (train/targets.py), distillation (train/distill.py), chess (train/chess_game.py: cp_mae).
-EXTRA_TRAIN = (
-    "head_l2",
-    "value_mse_z",
-    "q_ratio",
-    "kd_loss",
-    "kd_policy_loss",
-    "kd_value_mse",
-    "kd_alpha",
-    "cp_mae",
-)
-VAL_TERMS = ("loss", "policy_loss", "value_mse", "accuracy", "cp_mae")
+
+def metrics_columns(game: Game) -> tuple[str, ...]:
+    """metrics.csv's columns in a run of `game`: the step, the terms the game logs in training
+    (`game.train_terms`), the common ones, then its validation terms (`val_<term>`)."""
+    val = tuple(f"val_{term}" for term in game.val_terms)
+    return (*RUN_COLUMNS, *game.train_terms, *COMMON_TERMS, *val)
 
 
 def data_epoch(trainer: pl.Trainer) -> int:
@@ -83,7 +56,9 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             torch.save(checkpoint, handle)
 
     def load_checkpoint(self, path: Any, map_location: Any = None, weights_only: Any = None):
-        return super().load_checkpoint(path, map_location=map_location, weights_only=True)
+        checkpoint = super().load_checkpoint(path, map_location=map_location, weights_only=True)
+        check_version(checkpoint, path)  # resuming reads only a layout we know
+        return checkpoint
 
 
 class MetricsCSV(pl.Callback):
@@ -94,13 +69,17 @@ class MetricsCSV(pl.Callback):
         self.path, self.log_every = Path(path), max(1, log_every)
         self._clock: tuple[float, int] | None = None
         self._before_training: list[dict[str, Any]] = []  # a validation before training
+        self.columns: tuple[str, ...] = RUN_COLUMNS  # the run's game's (on_train_start)
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         # (global_step is restored from a checkpoint by now, unlike in on_fit_start)
+        self.columns = metrics_columns(pl_module.game)
         if trainer.is_global_zero:
             kept = self._rows_up_to(trainer.global_step) if trainer.global_step > 0 else []
             text = io.StringIO()
-            writer = csv.DictWriter(text, fieldnames=METRICS_COLUMNS, lineterminator="\n")
+            writer = csv.DictWriter(
+                text, fieldnames=self.columns, lineterminator="\n", extrasaction="ignore"
+            )
             writer.writeheader()
             writer.writerows(kept)
             writer.writerows(self._before_training)
@@ -132,7 +111,7 @@ class MetricsCSV(pl.Callback):
             "samples": step * batch_size,
             "samples_per_s": f"{rate:.2f}",
         }
-        for name in ("loss", "policy_loss", "value_mse", "l2", "accuracy", "lr", *EXTRA_TRAIN):
+        for name in (*pl_module.game.train_terms, "l2", "lr"):
             if f"train/{name}" in metrics:
                 row[name] = f"{float(metrics[f'train/{name}']):.6g}"
         self._append(row)
@@ -143,7 +122,7 @@ class MetricsCSV(pl.Callback):
             return
         metrics = trainer.callback_metrics
         row = {"step": trainer.global_step, "epoch": data_epoch(trainer)}
-        for name in VAL_TERMS:
+        for name in pl_module.game.val_terms:
             if f"val/{name}" in metrics:
                 row[f"val_{name}"] = f"{float(metrics[f'val/{name}']):.6g}"
         if trainer.sanity_checking:  # before on_train_start, which starts the file
@@ -153,7 +132,7 @@ class MetricsCSV(pl.Callback):
 
     def _append(self, row: dict[str, Any]) -> None:
         text = io.StringIO()
-        csv.DictWriter(text, fieldnames=METRICS_COLUMNS, lineterminator="\n").writerow(row)
+        csv.DictWriter(text, fieldnames=self.columns, lineterminator="\n").writerow(row)
         with open(self.path, "a", newline="") as handle:
             handle.write(text.getvalue())
             handle.flush()

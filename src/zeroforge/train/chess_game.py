@@ -22,20 +22,24 @@ from zeroforge.data.stream import stream_settings
 from zeroforge.train import losses
 from zeroforge.train.targets import Coefficient
 
-LOSS_DEFAULTS = {"lambda": 1.0, "scale": 361.0, "kind": "power", "power": 2.5}
+LOSS_KEYS = ("lambda", "scale", "kind", "power")  # defaults: conf/network/sfnnv5.yaml
 
 
 class ChessGame:
     name = "chess"
     networks = ("sfnnv5",)
+    train_terms = ("loss", "cp_mae")
     val_terms = ("loss", "cp_mae")
     final_name = "final.nnue"
     data_suffixes = SUFFIXES  # Stockfish's data: .binpack, .bin, .plain
     holdout_share = "{share} of the positions, in blocks of 256 chosen by a hash,"
 
-    def __init__(self, config: Mapping[str, Any]):
+    def __init__(self, config: Mapping[str, Any], data_paths: Any = None):
         self.network = config["network"]
-        loss = {**LOSS_DEFAULTS, **{k: v for k, v in config.get("loss", {}).items()}}
+        loss = config.get("loss", {})
+        missing = [key for key in LOSS_KEYS if key not in loss]
+        if missing:
+            raise ValueError(f"loss: {missing} not set (conf/network/sfnnv5.yaml sets them)")
         self.lam = Coefficient(loss["lambda"], int(config["max_steps"]), "loss.lambda")
         self.scale, self.kind, self.power = float(loss["scale"]), loss["kind"], float(loss["power"])
         if self.kind not in losses.NNUE_LOSS_KINDS:

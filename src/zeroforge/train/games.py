@@ -9,6 +9,7 @@ the spirit of nnue-pytorch, which keeps model, features and serializer apart:
     forward(net, batch)          the network's output on a batch (weight averaging's BN refresh)
     losses(net, batch, step, training)
                                  {"loss": the objective, other terms and metrics to log}
+    train_terms                  the terms training may log (train/<term>; metrics.csv columns)
     val_terms                    the terms validation logs (val/<term>)
     regularized(net)             the weights the `optim.l2` term applies to
     after_step(net)              called after each optimiser step (chess: clip to int8 ranges)
@@ -40,6 +41,7 @@ from zeroforge.train.go_game import GoGame
 class Game(Protocol):
     name: str
     networks: tuple[str, ...]
+    train_terms: tuple[str, ...]
     val_terms: tuple[str, ...]
     final_name: str
     data_suffixes: tuple[str, ...] | None
@@ -71,13 +73,14 @@ class Game(Protocol):
     ) -> torch.utils.data.IterableDataset: ...
 
 
-def game_for(config: Mapping[str, Any]) -> Game:
+def game_for(config: Mapping[str, Any], data_paths: Any = None) -> Game:
     """The game of a module config (the sections of the run's config, train/recipe.py): the one
-    whose `networks` hold `network.kind` (no kind: "lz", Go)."""
+    whose `networks` hold `network.kind` (no kind: "lz", Go). `data_paths` (the run's
+    `data.train`) only names the data in errors."""
     kind = config["network"].get("kind", "lz")
     for game in GAMES:
         if kind in game.networks:
-            return game(config)
+            return game(config, data_paths)
     known = sorted(k for game in GAMES for k in game.networks)
     raise ValueError(f"network.kind {kind!r} belongs to no game; known: {known}")
 

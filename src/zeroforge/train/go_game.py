@@ -26,18 +26,21 @@ from zeroforge.train.targets import ValueTarget, add_value_terms, make_targets
 class GoGame:
     name = "go"
     networks = ("lz", "nf")
+    # a residual head's L2 (nn/heads.py), a z/q value blend (train/targets.py) and distillation
+    # (train/distill.py) log their terms only when configured
+    train_terms = ("loss", "policy_loss", "value_mse", "accuracy", "head_l2", "value_mse_z",
+                   "q_ratio", "kd_loss", "kd_policy_loss", "kd_value_mse", "kd_alpha")  # fmt: skip
     val_terms = ("policy_loss", "value_mse", "accuracy", "loss")
     final_name = "final.txt.gz"
     data_suffixes = None  # a directory scan finds the registered kinds (data/files.py)
     holdout_share = "the last {share} of the positions"
 
-    def __init__(self, config: Mapping[str, Any]):
+    def __init__(self, config: Mapping[str, Any], data_paths: Any = None):
         self.network = config["network"]
         self.channels_last = bool(config.get("channels_last", False))
         self.value_weight = float(config.get("loss", {}).get("value_weight", 1.0))
         # The value target (z/q blend, train/targets.py) and teachers (train/distill.py; they are
         # kept out of the module's parameters and checkpoints).
-        data_paths = config.get("data", {}).get("train")
         max_steps = int(config["max_steps"])
         self.value_target = ValueTarget(config.get("value"), max_steps, data_paths)
         self.distillation = Distillation.from_config(config.get("kd"), max_steps)

@@ -16,6 +16,7 @@ from typing import Any
 import lightning.pytorch as pl
 import torch
 
+from zeroforge.nn.checkpoint import CHECKPOINT_KEY, checkpoint_section
 from zeroforge.train import losses
 from zeroforge.train.agc import DEFAULT_EPS, DEFAULT_EXCLUDE, AdaptiveGradClipper
 from zeroforge.train.games import game_for
@@ -23,15 +24,16 @@ from zeroforge.train.init import initialize
 from zeroforge.train.optim import build_optimizer
 from zeroforge.train.schedules import SegmentSchedule
 
-CHECKPOINT_KEY = "zeroforge"  # our own section of a Lightning checkpoint (network description)
-
 
 class TrainModule(pl.LightningModule):
-    def __init__(self, config: dict[str, Any]):
+    def __init__(self, config: dict[str, Any], data_paths: Any = None):
+        """`data_paths`: the run's training data (`data.train`, resolved by the recipe), only
+        named in errors; like every data setting, kept out of the hyperparameters (and so out
+        of checkpoints)."""
         super().__init__()
-        self.save_hyperparameters()
+        self.save_hyperparameters(ignore=["data_paths"])
         self.config = config
-        self.game = game_for(config)
+        self.game = game_for(config, data_paths)
         self.net = self.game.build_net()
         initialize(self.net, config.get("init", {}), int(config.get("seed", 0)))
         self.l2 = float(config["optim"].get("l2", losses.L2_DEFAULT))
@@ -92,4 +94,4 @@ class TrainModule(pl.LightningModule):
         self.game.after_step(self.net)  # (after the optimiser step of this batch)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint[CHECKPOINT_KEY] = {"network": dict(self.config["network"])}
+        checkpoint[CHECKPOINT_KEY] = checkpoint_section(self.config["network"])

@@ -61,7 +61,7 @@ def resolve_channels_last(channels_last: Any, precision: str, accelerator: str) 
 def module_config(cfg: DictConfig, channels_last: bool) -> dict[str, Any]:
     """The sections the LightningModule needs, as plain data (saved as its hyperparameters)."""
     sections = OmegaConf.to_container(cfg, resolve=True)
-    wanted = ("network", "optim", "schedule", "init", "loss", "seed", "value", "kd", "data")
+    wanted = ("network", "optim", "schedule", "init", "loss", "seed", "value", "kd")
     config = {key: sections[key] for key in wanted if key in sections}
     config["max_steps"] = int(cfg.train.max_steps)
     config["channels_last"] = channels_last
@@ -200,10 +200,11 @@ def run(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> Path | 
         rank_zero_info(f"{out_dir} holds this run: resuming from {earlier}")
     write_config(cfg, out_dir)
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
-    module = TrainModule(module_config(cfg, channels_last))
+    data_cfg = OmegaConf.to_container(cfg.data, resolve=True)  # the run's data, resolved once
+    module = TrainModule(module_config(cfg, channels_last), data_paths=data_cfg["train"])
     if initial is not None:
         load_weights(module.net, initial, str(cfg.init_from))
-    data = TrainDataModule(cfg.data, int(cfg.seed), module.game)
+    data = TrainDataModule(data_cfg, int(cfg.seed), module.game)
     trainer = build_trainer(cfg, out_dir, precision, extra_callbacks)
     trainer.fit(module, datamodule=data, ckpt_path=os.fspath(cfg.resume) if cfg.resume else None)
     return out_dir / "nets" / module.game.final_name if trainer.is_global_zero else None
