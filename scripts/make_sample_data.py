@@ -1,7 +1,7 @@
 """Make the shipped sample data in data/sample/ with the real engines (rerunnable).
 
 1. GNU Go vs GNU Go: two `gnugo --mode gtp --level 1 --chinese-rules --seed S` processes per
-   game (distinct seeds per engine and game: GNU Go's default seed is the clock, FACTS.md),
+   game (distinct seeds per engine and game: GNU Go's default seed is the clock, docs/ENGINES.md#gnu-go),
    komi 7.5, until two passes; black's engine scores it (`final_score`, dead stones removed).
    The games are written as one SGF collection and turned into chunks by leelaz
    `dump_supervised` (one one-hot record per move).
@@ -10,7 +10,7 @@
    playing both colours until two passes or a resignation, scored by GNU Go (leelaz's own
    final_score keeps dead stones), then `dump_training WINNER FILE` -> FILE.0.gz.
 
-leelaz traps handled (FACTS.md): it lowercases GTP arguments, so every path it sees is in a
+leelaz traps handled (docs/ENGINES.md#leelaz): it lowercases GTP arguments, so every path it sees is in a
 lowercase temporary directory; it aborts on an empty dump, so only finished games are dumped.
 
     .venv/bin/python scripts/make_sample_data.py [--out data/sample] [--gnugo-games 8]

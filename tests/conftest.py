@@ -4,7 +4,7 @@
 - `leelaz`: a function that starts a real leelaz on `lz_weights` (`--cpu-only -g --noponder`,
   one thread, extra argv appended) and returns a `GTPEngine`; engines are closed at test end.
 - `lowercase_tmp`: a temporary directory whose path is lowercase without spaces (leelaz
-  lowercases every GTP line, file paths included: FACTS.md).
+  lowercases every GTP line, file paths included: docs/ENGINES.md#leelaz).
 - `random_positions(n, seed=0, soft=True)`: random but valid `formats.chunks.Positions`.
 """
 

@@ -186,7 +186,7 @@ def read_weights_rows(net, workdir: Path) -> list[np.ndarray]:
     ],
 )
 def test_leelaz_loads_broken_files_that_we_refuse(workdir, kind, line, edit):
-    """leelaz checks almost nothing (FACTS.md): it answers `heatmap` on these files."""
+    """leelaz checks almost nothing (docs/ENGINES.md#leela-zero-weights-files): it answers `heatmap` on these files."""
     good = workdir / "good.txt"
     export_net(randomize_bn_stats(LZNet(1, 8), seed=41), good)
     lines = good.read_text().splitlines()

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from zeroforge.play.engines import engine_path
 
-SF15_NET_BYTES = 47_001_499  # FACTS.md: nn-ad9b42354671.nnue embedded in Debian's stockfish 15.1
+SF15_NET_BYTES = 47_001_499  # docs/ENGINES.md#stockfish: nn-ad9b42354671.nnue embedded in Debian's stockfish 15.1
 
 
 def run_stockfish(commands: list[str], timeout: float = 60) -> str:
     """Send UCI commands (then `quit`) to a fresh Stockfish; its whole stdout. No `go` here:
-    `quit` right after `go` would abort the search (FACTS.md)."""
+    `quit` right after `go` would abort the search (docs/ENGINES.md#stockfish)."""
     text = "\n".join([*commands, "quit"]) + "\n"
     done = subprocess.run(
         [engine_path("stockfish")],

@@ -133,7 +133,7 @@ def test_export_tensors_layout():
     assert tensors[2].tolist() == [0.0] * filters
     assert tensors[3].tolist() == [np.float32(LZ_IDENTITY_VAR)] * filters
     assert all(t.dtype == np.float32 for t in tensors)
-    # leelaz's batch norm with these rows is the identity in float32 (FACTS.md semantics)
+    # leelaz's batch norm with these rows is the identity in float32 (docs/ENGINES.md#leela-zero-weights-files)
     scale = np.float32(1) / np.sqrt(np.float32(LZ_IDENTITY_VAR) + np.float32(1e-5))
     assert scale == np.float32(1)
 

@@ -14,7 +14,7 @@ def test_gnugo_scores_a_finished_game_with_chinese_rules(settled_game):
 def test_dead_stones_are_removed(leelaz, settled_game):
     moves = settled_game(dead_white_stone=True)
     assert score_game(moves, 7.5) == "B+11.5"
-    # leelaz's own final_score keeps the dead stone (FACTS.md), hence GNU Go scores games
+    # leelaz's own final_score keeps the dead stone (docs/ENGINES.md#leelaz), hence GNU Go scores games
     engine = leelaz()
     for colour, move in moves:
         engine.send(f"play {colour} {move_to_vertex(move)}")

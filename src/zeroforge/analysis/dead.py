@@ -33,7 +33,7 @@ from zeroforge.chess.nnue_arch import SFNNV5
 from zeroforge.formats.nnue import NnueNet
 
 ZERO_TOL_REL = 1e-6
-BN_EPS = 1e-5  # Leela Zero's batch-norm epsilon (FACTS.md)
+BN_EPS = 1e-5  # Leela Zero's batch-norm epsilon (docs/ENGINES.md#leela-zero-weights-files)
 CLIP = 127
 PAIR_DIVISOR = 128
 MAX_ACTIVE = {"HalfKP": 30, "SFNNv5": 32}  # non-king pieces (HalfKP); all pieces (HalfKAv2_hm)

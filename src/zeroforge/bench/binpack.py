@@ -168,7 +168,7 @@ def _markdown(figures, positions, files, source, repeats) -> str:
             f"{figures['dataset_batches_pos_per_s_per_core']:,.0f} |",
             "",
             "nnue-pytorch's C++ loader decodes about 1.4 million positions/s per thread on this "
-            "kind of machine (FACTS.md, FEN strings included). Target of issue 13: >= "
+            "kind of machine (docs/ENGINES.md#stockfish-training-data, FEN strings included). Target of issue 13: >= "
             f"{TARGET_POS_PER_S:,} positions/s per core and >= {TARGET_RATIO:.0f}x python-chess: "
             f"**{verdict}** in this run.",
             "",

@@ -79,7 +79,7 @@ def _markdown(figures: dict, rows: list, options: GnugoGameOptions, quick: bool)
         "",
         "Each worker is a thread relaying GTP to its own GNU Go process, so the engines run in "
         "parallel; on a machine shared with other work the ratio stays under the core count. "
-        "On an idle core a level-1 game takes ~17 s (FACTS.md), ~210 games/hour per core; the "
+        "On an idle core a level-1 game takes ~17 s (docs/ENGINES.md#measured-figures), ~210 games/hour per core; the "
         "load average above says how far a run was from that.",
         "",
         "Reproduce: `.venv/bin/zeroforge bench --only gnugo` (`--quick`: level 0, 12-move cap, "

@@ -176,7 +176,8 @@ class StreamDataset(IterableDataset):
         info = get_worker_info()
         workers, worker = (info.num_workers, info.id) if info else (1, 0)
         if info is not None:
-            torch.set_num_threads(1)  # FACTS.md: small-tensor work swings wildly with 2 threads
+            # small-tensor work swings wildly with 2 threads (docs/ENGINES.md#measured-figures)
+            torch.set_num_threads(1)
         return self.rank * workers + worker, self.world_size * workers
 
     def _by_file(self, shards: int) -> bool:

@@ -20,7 +20,7 @@ Two architectures, told apart by the header's version and hash (all integers lit
 * Stockfish 16 and later write the transformer as LEB128 blocks, each preceded by the ASCII magic
   `COMPRESSED_LEB128` and a uint32 byte count; such files are refused with a message naming it.
 
-Quantisation (FACTS.md): transformer weights/biases x127, PSQT x9600, hidden weights x64, hidden
+Quantisation (docs/ENGINES.md#nnue-files): transformer weights/biases x127, PSQT x9600, hidden weights x64, hidden
 biases x8128, output weight x(600*16/127), output bias x9600. Hashes are computed here the way
 Stockfish computes them (affine: 0xCC03DAE4 + out ^ rotate; clipped ReLU: + 0x538D24C7) and
 checked on reading, so a file of an unknown architecture is refused instead of misread.

@@ -1,7 +1,7 @@
 """19x19 board geometry: point indices, GTP vertices and the 8 board symmetries.
 
 A move index is `row * 19 + col` with row 0 = rank 1 and col 0 = column A (GTP letters skip I);
-index 361 is pass. This is Leela Zero's training-data order (see FACTS.md).
+index 361 is pass. This is Leela Zero's training-data order (docs/ENGINES.md#leela-zero-training-chunks).
 """
 
 from __future__ import annotations

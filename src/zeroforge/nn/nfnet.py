@@ -77,7 +77,7 @@ SIGNAL_SEED = 0
 # the NFNets reference code's 1.7881293 is 0.05 % off).
 ACTIVATION_GAMMA = {"relu": math.sqrt(2.0 / (1.0 - 1.0 / math.pi)), "silu": 1.7871872}
 ACTIVATIONS = {"relu": torch.relu, "silu": F.silu}
-# What leelaz's batch norm must read to be the identity after the conv bias (FACTS.md):
+# What leelaz's batch norm must read to be the identity after the conv bias (docs/ENGINES.md#leela-zero-weights-files):
 # (x + b - 0) / sqrt(LZ_IDENTITY_VAR + BN_EPS) = x + b in float32.
 LZ_IDENTITY_MEAN = 0.0
 LZ_IDENTITY_VAR = 1.0 - BN_EPS
@@ -195,7 +195,7 @@ class NFNet(nn.Module):
 
     @torch.no_grad()
     def lz_tensors(self) -> list[np.ndarray]:
-        """The Leela Zero weight tensors in file order (FACTS.md), float32, shaped as in torch.
+        """The Leela Zero weight tensors in file order (docs/ENGINES.md#leela-zero-weights-files), float32, shaped as in torch.
 
         Folds standardisation, gains, gamma, beta, alpha and the skip scalars into conv weights
         and biases; every batch norm becomes the identity (mean 0, variance 1 - 1e-5).

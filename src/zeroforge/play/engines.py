@@ -1,5 +1,5 @@
 """Where the engine binaries are. Debian installs them in /usr/games, which is not on root's
-PATH (FACTS.md), so names are resolved by environment override, then PATH, then /usr/games."""
+PATH (docs/ENGINES.md#installing-and-paths), so names are resolved by environment override, then PATH, then /usr/games."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ Game i of a run plays with seed `seed + i` in its own GNU Go process
 (`final_score`, dead stones removed; `estimate_score` for a game stopped at the cap, since
 final_score reads every group to death and takes minutes mid-game). Every game has its own seed:
 GNU Go's default seed is the clock at 1 s resolution, so two games started in the same second
-would otherwise be identical (FACTS.md).
+would otherwise be identical (docs/ENGINES.md#gnu-go).
 
 `workers` games run at once: each worker is a thread driving its own GNU Go process over pipes,
 so the engines do the work in parallel and the Python side only relays GTP lines.

@@ -1,7 +1,7 @@
 """A GTP client: one engine process (`play.process`), one command at a time with a timeout.
 
 Replies start with `=` (success) or `?` (failure) and end with an empty line. Lines that start
-with neither are not replies and are skipped (leelaz prints progress lines on stdout, FACTS.md).
+with neither are not replies and are skipped (leelaz prints progress lines on stdout, docs/ENGINES.md#leelaz).
 The timeout of `send` is a deadline for the whole reply, so an engine that keeps printing
 non-reply lines cannot stretch it.
 """

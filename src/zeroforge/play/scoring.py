@@ -1,6 +1,6 @@
 """Scoring a game with GNU Go under Chinese (area) rules, and reading result strings.
 
-leelaz's own `final_score` does not remove dead stones (FACTS.md), so a finished game is
+leelaz's own `final_score` does not remove dead stones (docs/ENGINES.md#leelaz), so a finished game is
 replayed into a fresh `gnugo --chinese-rules` and scored by its `final_score`, which removes
 dead stones first. GNU Go answers `B+12.5`, `W+3.5` or `0` (jigo), the form SGF's RE uses.
 

@@ -13,7 +13,7 @@ included), and the game is published into OUT:
     OUT/chunks/NAME.gz         dump_training (formats.chunks)
 
 each by an atomic rename, the chunk last, so a trainer reading OUT/chunks never sees a partial
-file nor a chunk without its q. Traps handled (FACTS.md): leelaz lowercases GTP arguments, so
+file nor a chunk without its q. Traps handled (docs/ENGINES.md#leelaz): leelaz lowercases GTP arguments, so
 its dump paths are a lowercase temporary directory without spaces; it aborts on an empty dump,
 so a game without moves is never dumped. A crashed engine (killed, died, timed out) loses only
 the game in flight, which is played again with the next seed.
@@ -158,7 +158,7 @@ def play_game(options: SelfplayOptions, seed: int, workdir: Path) -> tuple[GameR
     resign = resign_allowed(options, seed)
     with GTPEngine(leelaz_command(options, seed, resign)) as leelaz:
         moves, result = play_moves(leelaz, options)
-        if not moves:  # leelaz aborts on an empty dump (FACTS.md)
+        if not moves:  # leelaz aborts on an empty dump (docs/ENGINES.md#leelaz)
             raise SelfplayError(f"seed {seed}: the game ended before any move")
         if result is None:
             result = score(moves, options)

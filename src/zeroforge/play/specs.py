@@ -86,7 +86,7 @@ KINDS: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
 UCI_KINDS = ("stockfish", "uci")
 SEARCH_LIMITS = ("nodes", "depth", "movetime")
 UCI_FLAG_HEAD = re.compile(r"^((?:\w+=[^,:]*,)*\w+=[^,:]*):(.*)$")
-ELO_RANGE = (1350, 2850)  # Stockfish 15.1's UCI_Elo (FACTS.md)
+ELO_RANGE = (1350, 2850)  # Stockfish 15.1's UCI_Elo (docs/ENGINES.md#stockfish)
 
 
 class SpecError(ValueError):
@@ -198,7 +198,7 @@ def leelaz_argv(binary: str, opts: dict[str, Any], weights: str, seed: int) -> l
 def leelaz_weights(path: str, workdir: Path, name: str) -> str:
     """The weights file leelaz should load: a Leela Zero weights file itself, or our checkpoint
     exported once into `workdir` (a lowercase path: leelaz lowercases paths it reads over GTP,
-    FACTS.md). Which is which is decided by `convert.nets.is_lz_weights`."""
+    docs/ENGINES.md#leelaz). Which is which is decided by `convert.nets.is_lz_weights`."""
     from zeroforge.convert.nets import is_lz_weights, load_any_net  # torch only when needed
 
     if is_lz_weights(path):
@@ -294,7 +294,8 @@ def _check_uci(kind: str, options: dict, source: str, base_dir: Path | None) -> 
             net = base_dir / net
         if not net.is_file():
             raise SpecError(f"{source}: evalfile {str(net)!r} does not exist")
-        options["evalfile"] = str(net.resolve())  # Stockfish wants a full path (FACTS.md)
+        # Stockfish wants a full path (docs/ENGINES.md#stockfish)
+        options["evalfile"] = str(net.resolve())
 
 
 def default_name(kind: str, options: dict) -> str:

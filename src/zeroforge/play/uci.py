@@ -1,6 +1,6 @@
 """A UCI client: one chess engine process (`play.process`), the handshake (`uci` ... `uciok`,
 options checked against the ones the engine lists, `isready` ... `readyok`), positions, and
-searches that always end on their `bestmove` (FACTS.md: Stockfish aborts a search with a bogus
+searches that always end on their `bestmove` (docs/ENGINES.md#stockfish: Stockfish aborts a search with a bogus
 move when `quit` arrives first, so nothing is sent while a search runs).
 
 Scores: UCI prints `score cp N` or `score mate N` (moves, negative when the side to move is
