@@ -160,29 +160,13 @@ class ChessDataset(StreamDataset):
         paths,
         batch_size: int,
         filters: SkipFilters = SkipFilters(),
-        sample_rate: float = 1.0,
-        shuffle_buffer: int = 2**18,
-        seed: int = 0,
-        world_size: int | None = None,
-        rank: int | None = None,
-        drop_last: bool = False,
-        shard_by: str = "auto",
-        batches_per_epoch: int | None = None,
-        position_range: tuple[float, float] = (0.0, 1.0),
         skip_bad: bool = False,
+        shuffle_buffer: int = 2**18,
+        **stream,
     ):
+        """`stream`: the `StreamDataset` settings (sample_rate, seed, sharding, ...)."""
         super().__init__(
-            expand_paths(paths, SUFFIXES),
-            batch_size,
-            sample_rate=sample_rate,
-            shuffle_buffer=shuffle_buffer,
-            seed=seed,
-            world_size=world_size,
-            rank=rank,
-            drop_last=drop_last,
-            shard_by=shard_by,
-            batches_per_epoch=batches_per_epoch,
-            position_range=position_range,
+            expand_paths(paths, SUFFIXES), batch_size, shuffle_buffer=shuffle_buffer, **stream
         )
         if filters.min_ply < 0:
             raise ValueError(f"min_ply must be >= 0, got {filters.min_ply}")

@@ -80,6 +80,7 @@ class GoDataset(StreamDataset):
     """Augmented Go training batches from chunk and shard files (see the module docstring)."""
 
     def __init__(self, paths, batch_size: int, symmetries: bool = True, **stream):
+        """`stream`: the `StreamDataset` settings (sample_rate, seed, sharding, ...)."""
         super().__init__(expand_paths(paths), batch_size, **stream)
         self.symmetries = symmetries
 
