@@ -25,13 +25,12 @@ import itertools
 import json
 import os
 import shutil
-import tempfile
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zeroforge.atomic import atomic_write_text
+from zeroforge.atomic import atomic_write_text, temp_dir
 from zeroforge.play import chess_game, go_game
 from zeroforge.play.chessrules import Adjudication
 from zeroforge.play.game import GameAborted, MatchError, MatchGame, PlannedGame, Stop
@@ -232,7 +231,7 @@ def run_match(match: Match, on_result=None) -> list[dict[str, Any]]:
     stops once it decides: games not started are dropped, games under way finish and count.
     """
     check_directory(match)
-    workdir = Path(tempfile.mkdtemp(prefix="zeroforge-match-"))  # lowercase, no spaces
+    workdir = temp_dir("zeroforge-match")  # lowercase, no spaces
     try:
         for spec in match.players.values():
             spec.prepare(workdir)

@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zeroforge.atomic import atomic_copy
+from zeroforge.atomic import atomic_copy, temp_dir
 from zeroforge.formats.chunks import ChunkError, read_chunk
 from zeroforge.formats.lzdebug import DEBUG_SUFFIX, DebugFileError, read_debug
 from zeroforge.formats.sgf import GameRecord, write_game
@@ -93,7 +93,7 @@ def dump_dir() -> Path:
     base = tempfile.gettempdir()
     if base != base.lower() or " " in base:
         base = "/tmp"
-    return Path(tempfile.mkdtemp(prefix="zf-selfplay-", dir=base))
+    return temp_dir("zf-selfplay", base)
 
 
 def game_seed(options: SelfplayOptions, index: int, attempt: int) -> int:
