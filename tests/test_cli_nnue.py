@@ -91,3 +91,13 @@ def test_convert_a_directory(tmp_path, capsys):
     assert code == 0 and "wrote           30 records" in out
     code, _, err = _run(capsys, "nnue", "convert", tmp_path / "nothing*", tmp_path / "x.bin")
     assert code == 1 and "no file matches" in err
+
+
+def test_convert_into_a_missing_folder_names_it(tmp_path, capsys):
+    good = tmp_path / "good.plain"
+    write_records(good, _records()[:5])
+    target = tmp_path / "missing" / "out.bin"
+    code, _, err = _run(capsys, "nnue", "convert", good, target)
+    assert (
+        code == 1 and err == f"zeroforge nnue convert: {target}: no such folder {target.parent}\n"
+    )

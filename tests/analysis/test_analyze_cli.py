@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -131,3 +133,31 @@ def test_checkpoint_with_killed_channel(tmp_path):
     assert result["description"] == "checkpoint, 1 blocks x 8 filters"
     assert result["dead"]["layers"]["input"]["dead"] == [6]
     assert result["tensors"]["tower.0.conv2.conv_w"]["shape"] == [8, 8, 3, 3]
+
+
+def test_a_random_weights_net_is_analysed_in_bounded_memory(tmp_path):
+    """A file's int32 biases may span 2^32 values (random bytes): its histogram must not
+    count them one by one (32 GiB); run in a process limited to 2 GiB of address space."""
+    script = (
+        "import resource, sys, numpy as np\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))\n"
+        "from zeroforge.analysis.figures import _histogram\n"
+        "values = np.array([-(2**31), -5, 0, 0, 7, 2**31 - 1], dtype=np.int32)\n"
+        "counts, edges = _histogram(values)\n"
+        "assert counts.sum() == 6 and counts[0] == 1 and counts[-1] == 1, counts\n"
+        "assert edges[0] == -(2**31) - 0.5 and edges[-1] == 2**31 - 0.5, edges\n"
+        "small, _ = _histogram(np.array([-3, -3, 0, 2], dtype=np.int32))\n"
+        "assert small.tolist() == [2, 0, 0, 1, 0, 1], small\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_description_of_any_bytes_is_one_printable_line(tmp_path):
+    net = random_net(HALFKP, seed=4, description="line one\nline two\x00\x1b[31m red")
+    write_nnue(net, tmp_path / "odd.nnue")
+    out = tmp_path / "rep"
+    assert cli_main(["analyze", str(tmp_path / "odd.nnue"), "--out", str(out)]) == 0
+    (result,), md = read_report(out)
+    assert result["description"].endswith(r"line one\nline two\x00\x1b[31m red")
+    assert "- HalfKP 256x2-32-32: line one\\nline two" in md

@@ -8,12 +8,14 @@ import torch
 
 from tests.conftest import make_positions
 from tests.train.chunks import train_args, write_chunks
+from zeroforge.chess.nnue_arch import HALFKP
 from zeroforge.commands.train import main
 from zeroforge.convert.lzweights import export_net
 from zeroforge.convert.nets import load_any_net
 from zeroforge.data.dataset import make_batch
 from zeroforge.data.files import read_text_chunk
 from zeroforge.formats.chunks import write_chunk
+from zeroforge.formats.nnue import random_net, write_nnue
 from zeroforge.nn.checkpoint import save_checkpoint
 from zeroforge.nn.lznet import LZNet
 from zeroforge.train import losses
@@ -114,3 +116,12 @@ def test_a_bad_init_from_names_the_file(content, data, tmp_path, capsys):
     assert main(train_args(chunks, tmp_path / "run", 2, f"init_from={source}")) == 1
     err = capsys.readouterr().err
     assert err.startswith("zeroforge train: ") and str(source) in err and "Traceback" not in err
+
+
+def test_init_from_a_halfkp_net_names_the_file(data, tmp_path, capsys):
+    source = tmp_path / "kp.nnue"
+    write_nnue(random_net(HALFKP), source)
+    chunks, _ = data
+    assert main(train_args(chunks, tmp_path / "run", 2, f"init_from={source}")) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith(f"zeroforge train: {source}: ") and "HalfKP" in err

@@ -123,3 +123,14 @@ def test_resume_refuses_a_checkpoint_version_it_cannot_read(tmp_path, capsys):
     assert main(train_args(chunks, tmp_path / "run2", 4, *extra, f"resume={future}")) == 1
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert f"{future}: checkpoint format_version 2" in err
+
+
+def test_resume_from_a_damaged_checkpoint_names_it(tmp_path, capsys):
+    chunks = write_chunks(tmp_path / "chunks", files=1, positions=100)
+    assert main(train_args(chunks, tmp_path / "run", 2, "train.checkpoint_every=2")) == 0
+    whole = (tmp_path / "run" / "checkpoints" / "last.ckpt").read_bytes()
+    cut = tmp_path / "cut.ckpt"
+    cut.write_bytes(whole[: len(whole) // 2])
+    assert main(train_args(chunks, tmp_path / "other", 4, f"resume={cut}")) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith(f"zeroforge train: {cut}: not a readable checkpoint")

@@ -30,6 +30,7 @@ COLORMAP = "viridis"
 GAP_RGB = (255, 255, 255)
 GAP_INDEX = 255
 PNG_COMPRESS_LEVEL = 1  # large images: fast zlib level, files ~20 % larger
+BINCOUNT_SPAN = 1 << 22  # the most values a bincount counts (32 MiB of int64)
 HIST_BINS = 200
 
 
@@ -140,14 +141,18 @@ def lz_input_filters(conv_w: np.ndarray, path: Path, title: str) -> Path:
 
 
 def _histogram(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Counts and bin edges; integers by bincount (exact bins of whole steps, fast)."""
+    """Counts and bin edges; integers in bins of whole steps (by bincount where the range of
+    values is small: fast; a file's int32 biases may span 2^32)."""
     if flat.dtype.kind not in "iu":
         return np.histogram(flat, bins=HIST_BINS)
     low, high = int(flat.min()), int(flat.max())
-    counts = np.bincount(flat.astype(np.int64) - low, minlength=high - low + 1)
-    step = max(1, -(-(high - low + 1) // HIST_BINS))
-    starts = np.arange(0, counts.size, step)
-    edges = np.append(low + starts, low + counts.size) - 0.5
+    span = high - low + 1
+    step = max(1, -(-span // HIST_BINS))
+    starts = np.arange(0, span, step)
+    edges = np.append(low + starts, low + span) - 0.5
+    if span > BINCOUNT_SPAN:
+        return np.histogram(flat, bins=edges)[0], edges
+    counts = np.bincount(flat.astype(np.int64) - low, minlength=span)
     return np.add.reduceat(counts, starts), edges
 
 

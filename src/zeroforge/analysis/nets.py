@@ -16,7 +16,7 @@ import numpy as np
 
 from zeroforge.chess import nnue_arch
 from zeroforge.formats import nnue
-from zeroforge.formats.nnue import NnueNet
+from zeroforge.formats.nnue import NnueNet, shown_description
 
 CHECKPOINT_SUFFIXES = (".ckpt", ".pt", ".pth")
 GZIP_MAGIC = b"\x1f\x8b"
@@ -118,7 +118,12 @@ def load_net(path: str | os.PathLike) -> LoadedNet:
             raise NetLoadError(str(err)) from err
         tensors, scales = nnue_tensors(net)
         return LoadedNet(
-            path, "nnue", f"{net.arch.name}: {net.description}", tensors, scales, nnue=net
+            path,
+            "nnue",
+            f"{net.arch.name}: {shown_description(net.description)}",
+            tensors,
+            scales,
+            nnue=net,
         )
     if path.suffix in CHECKPOINT_SUFFIXES:
         lz = _load_checkpoint(path)

@@ -21,10 +21,12 @@ from pathlib import Path
 import chess
 
 from zeroforge.analysis.nnue_eval import Evaluation, evaluate
+from zeroforge.chess.nnue_arch import SFNNV5
 from zeroforge.chess.records import NORMALIZE_TO_PAWN_VALUE
 from zeroforge.formats.nnue import NnueNet, read_nnue
 
 ROW = re.compile(r"^\|\s+(\d)\s+\|\s+([+\- ]\s*[\d.]+)\s+\|\s+([+\- ]\s*[\d.]+)\s+\|", re.M)
+BUCKET_ROW = re.compile(r"^\|\s+(\d)\s+\|", re.M)
 NNUE_LINE = re.compile(r"^NNUE evaluation\s+(\S+) \(white side\)", re.M)
 TABLE_TITLE = "NNUE network contributions"
 
@@ -64,11 +66,19 @@ def eval_traces(
         commands += [f"position fen {fen}", "eval"]
     text = "\n".join([*commands, "quit"]) + "\n"
     argv = [stockfish or engine_path("stockfish")]
-    out = subprocess.run(
-        argv, input=text, capture_output=True, text=True, timeout=60 + len(fens), check=True
-    ).stdout
+    # (errors="replace": Stockfish echoes a net's description, whatever bytes it holds)
+    done = subprocess.run(
+        argv, input=text.encode(), capture_output=True, timeout=60 + len(fens), check=False
+    )
+    out = done.stdout.decode("utf-8", errors="replace")
     if evalfile is not None and f"NNUE evaluation using {evalfile} enabled" not in out:
-        raise RuntimeError(f"stockfish did not load {evalfile}; it said:\n{out[-2000:]}")
+        said = " / ".join(line for line in out.splitlines() if "ERROR" in line) or out[-500:]
+        raise RuntimeError(
+            f"{evalfile}: stockfish did not load it (exit status "
+            f"{done.returncode}); it said: {said}"
+        )
+    if done.returncode != 0:
+        raise RuntimeError(f"stockfish exited with status {done.returncode}: {out[-500:]}")
     blocks = out.split(TABLE_TITLE)[1:]
     if len(blocks) != len(fens):
         raise RuntimeError(f"{len(blocks)} eval traces for {len(fens)} positions:\n{out[-2000:]}")
@@ -85,10 +95,14 @@ def cell(value: int) -> str:
     return f"{sign}{abs(value) / NORMALIZE_TO_PAWN_VALUE:6.2f}"
 
 
-def trace_cells(block: str) -> list[tuple[str, str]]:
-    """(PSQT, positional) of the 8 buckets as Stockfish printed them, blanks squeezed."""
+def trace_cells(block: str) -> list[tuple[str, str]] | None:
+    """(PSQT, positional) of the 8 buckets as Stockfish printed them, blanks squeezed; None
+    when it could not print them: its cells hold 7 characters, and a value of 1,000 pawns or
+    more (a net with random weights) runs into the next cell."""
     rows = ROW.findall(block)
     if len(rows) != 8:
+        if BUCKET_ROW.findall(block) and NNUE_LINE.search(block):
+            return None
         raise RuntimeError(f"not a bucket table of 8 rows:\n{block[:1500]}")
     return [(_squeeze(p), _squeeze(q)) for _, p, q in rows]
 
@@ -101,7 +115,7 @@ def our_cells(evaluation: Evaluation) -> list[tuple[str, str]]:
 def trace_bucket(block: str) -> int:
     """The bucket Stockfish marked `<-- this bucket is used`."""
     line = next(x for x in block.splitlines() if "this bucket is used" in x)
-    return int(ROW.match(line).group(1))
+    return int(BUCKET_ROW.match(line).group(1))
 
 
 def printed_nnue_value(block: str) -> str:
@@ -120,6 +134,7 @@ class CheckReport:
     white_to_move: int = 0
     buckets: set[int] = field(default_factory=set)
     mismatches: list[str] = field(default_factory=list)  # the first few, described
+    unprinted: int = 0  # positions whose table Stockfish could not print: value and bucket only
 
     @property
     def ok(self) -> bool:
@@ -136,6 +151,11 @@ def check_net(
     """Stockfish's `eval` of the net at `path` against our pass of it (or of `ours`) on every
     FEN."""
     net = ours if ours is not None else read_nnue(path)
+    if net.arch is not SFNNV5:
+        raise ValueError(
+            f"{path}: a {net.arch.name} net; Stockfish 15.1, which this checks against, loads "
+            f"only {SFNNV5.name} nets"
+        )
     report = CheckReport()
     for fen, block in zip(fens, eval_traces(fens, path, stockfish), strict=True):
         board = chess.Board(fen)
@@ -143,17 +163,20 @@ def check_net(
         report.positions += 1
         report.white_to_move += board.turn == chess.WHITE
         report.buckets.add(ours.bucket)
+        cells = trace_cells(block)
+        report.unprinted += cells is None
         same = (
-            our_cells(ours) == trace_cells(block)
+            (cells is None or our_cells(ours) == cells)
             and ours.bucket == trace_bucket(block)
             and our_nnue_value(ours, board) == printed_nnue_value(block)
         )
         report.equal += same
         if not same and len(report.mismatches) < keep:
-            report.mismatches.append(
-                f"{fen}: stockfish {trace_cells(block)} bucket {trace_bucket(block)}, "
-                f"ours {our_cells(ours)} bucket {ours.bucket}"
-            )
+            theirs = f"{printed_nnue_value(block)} bucket {trace_bucket(block)}"
+            mine = f"{our_nnue_value(ours, board)} bucket {ours.bucket}"
+            if cells is not None:
+                theirs, mine = f"{cells} {theirs}", f"{our_cells(ours)} {mine}"
+            report.mismatches.append(f"{fen}: stockfish {theirs}, ours {mine}")
     return report
 
 

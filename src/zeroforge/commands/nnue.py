@@ -23,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+from zeroforge.atomic import check_folder
 from zeroforge.chess.records import ChessDataError, ReadStats
 from zeroforge.commands import dispatch
 from zeroforge.data.chess_records import SUFFIXES, chess_format, iter_records, write_records
@@ -48,6 +49,7 @@ def convert(argv: list[str]) -> int:
         if not inputs:
             raise ValueError("give at least one input and the output")
         chess_format(output)
+        check_folder(output)
         inputs = expand_paths(inputs, SUFFIXES)
         for path in inputs:
             chess_format(path)

@@ -40,9 +40,14 @@ def run_check(path: Path, fens: list[str]) -> int:
 
     report = check_net(path, fens)
     print(
-        f"stockfish eval == zeroforge on {report.equal}/{report.positions} positions "
+        f"{path}: stockfish eval == zeroforge on {report.equal}/{report.positions} positions "
         f"({report.white_to_move} white to move, layer stacks {sorted(report.buckets)})"
     )
+    if report.unprinted:
+        print(
+            f"  {report.unprinted} position(s) compared on the value and bucket only: Stockfish "
+            "cannot print their table (values of 1,000 pawns or more: random weights?)"
+        )
     for line in report.mismatches:
         print(f"  differs: {line}")
     return 0 if report.ok else 1

@@ -117,4 +117,8 @@ def export_nnue(net, path: str | os.PathLike, description: str | None = None) ->
 
 def import_nnue(path: str | os.PathLike, factorized: bool = False):
     """A `.nnue` file (e.g. Stockfish's embedded net, `export_net`) -> a trainable SFNNv5."""
-    return dequantise(read_nnue(path), factorized)
+    nnue = read_nnue(path)
+    try:
+        return dequantise(nnue, factorized)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None

@@ -155,6 +155,13 @@ def read_nnue(path: str | os.PathLike) -> NnueNet:
     )
 
 
+def shown_description(description: str, limit: int = 200) -> str:
+    """A description as one line for a report: control characters escaped, at most `limit`
+    characters (a file's description may hold any bytes)."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in description)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _check_shapes(net: NnueNet) -> None:
     arch = net.arch
     expected = {

@@ -80,10 +80,10 @@ def build_network(cfg: Mapping[str, Any]) -> nn.Module:
     )
 
 
-def read_checkpoint(path: str | os.PathLike) -> dict:
+def read_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict:
     """torch.load with weights_only=True, errors naming the file."""
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        checkpoint = torch.load(path, map_location=map_location, weights_only=True)
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no such file") from None
     except Exception as exc:  # torch raises many kinds for a foreign or damaged file

@@ -1,8 +1,9 @@
 """What a training run leaves in its output directory, written by Lightning callbacks/plugins.
 
 - `AtomicCheckpointIO`: checkpoints go to a temporary file in the same directory, then
-  `os.replace`, so `checkpoints/` never holds a half-written file; loading is weights-only and
-  refuses a checkpoint `format_version` it cannot read (nn/checkpoint.py).
+  `os.replace`, so `checkpoints/` never holds a half-written file; loading is weights-only,
+  names a damaged file and refuses a checkpoint `format_version` it cannot read
+  (nn/checkpoint.py `read_checkpoint`).
 - `MetricsCSV`: `metrics.csv`, one row per `log_every` steps (the game's terms, learning rate,
   samples/s; columns: `metrics_columns`) and one per validation run, appended (flushed and fsynced: a crash loses at most
   the row being written, which a resumed run drops with the rows past its checkpoint).
@@ -26,7 +27,7 @@ from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 from lightning.pytorch.callbacks import TQDMProgressBar
 
 from zeroforge.atomic import atomic_open, atomic_write_text
-from zeroforge.nn.checkpoint import check_version
+from zeroforge.nn.checkpoint import read_checkpoint
 from zeroforge.train.averaging import WeightAveraging
 from zeroforge.train.games import Game
 
@@ -56,9 +57,8 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             torch.save(checkpoint, handle)
 
     def load_checkpoint(self, path: Any, map_location: Any = None, weights_only: Any = None):
-        checkpoint = super().load_checkpoint(path, map_location=map_location, weights_only=True)
-        check_version(checkpoint, path)  # resuming reads only a layout we know
-        return checkpoint
+        # weights only; a damaged file or an unknown format_version is a CheckpointError
+        return read_checkpoint(path, map_location=map_location)
 
 
 class MetricsCSV(pl.Callback):
