@@ -141,6 +141,29 @@ def bare_nnue(batch: int, steps: int, device: str) -> float:
     return batch * steps / (time.perf_counter() - start)
 
 
+def pipeline_rate(overrides: list[str], files: list[str], workers: int, batches: int) -> float:
+    """Samples/s of the recipe's training data stream alone (DataLoader workers, pinned
+    memory as `zeroforge train` uses them on a GPU), after 3 batches of warm-up."""
+    from omegaconf import OmegaConf
+
+    from zeroforge.commands.train import compose_config
+    from zeroforge.train.datamodule import DataStream
+    from zeroforge.train.games import game_for
+    from zeroforge.train.recipe import module_config
+
+    cfg = compose_config(overrides + ["train.max_steps=1000"])
+    game = game_for(module_config(cfg, channels_last=False))
+    data = OmegaConf.to_container(cfg.data, resolve=True)
+    stream = iter(DataStream(game.dataset(files, data, 0, True), workers))
+    for _ in range(3):
+        next(stream)
+    start, samples = time.perf_counter(), 0
+    for _ in range(batches):
+        batch = next(stream)
+        samples += game.batch_size(batch)
+    return samples / (time.perf_counter() - start)
+
+
 class Report:
     def __init__(self, out: Path):
         self.out, self.figures, self.lines, self.errors = out, {}, [], []
@@ -167,6 +190,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--pipeline", action="store_true", help="the data streams alone")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -176,6 +200,26 @@ def main() -> int:
     report.add("cpu_count", os.cpu_count() or 0,
                f"device: {name}; torch {torch.__version__}; {os.cpu_count()} CPU cores")  # fmt: skip
     quick = args.quick
+    if args.pipeline:
+        for workers in (1, 2) if quick else (1, 6, 14):
+            for label, overrides, files, batch in (
+                ("go", ["network=10x128", f"data.train={GO_DATA}", "data.batch_size=1024",
+                        "data.shuffle_buffer=8192"], [GO_DATA], 1024),
+                ("go_sample_rate_1", ["network=10x128", f"data.train={GO_DATA}",
+                                      "data.batch_size=1024", "data.shuffle_buffer=8192",
+                                      "data.sample_rate=1.0"], [GO_DATA], 1024),
+                ("chess", ["network=sfnnv5", f"data.train={CHESS_DATA}",
+                           "data.batch_size=16384", "data.shuffle_buffer=65536"],
+                 [CHESS_DATA], 16384),
+            ):  # fmt: skip
+                try:
+                    rate = pipeline_rate(overrides, files, workers, 3 if quick else 20)
+                    report.add(f"{label}_pipeline_w{workers}", rate,
+                               f"{label} data stream, batch {batch}, {workers} workers: "
+                               f"{rate:,.0f} samples/s")  # fmt: skip
+                except Exception:  # noqa: BLE001
+                    report.fail(f"{label} pipeline {workers}")
+        return 0
     nets = [(2, 16)] if quick else [(10, 128), (20, 256)]
     batches = [64] if quick else [256, 1024]
     steps = 3 if quick else 30
