@@ -191,6 +191,8 @@ def main() -> int:
     parser.add_argument("--out", required=True)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--pipeline", action="store_true", help="the data streams alone")
+    parser.add_argument("--batches", type=int, default=20, help="batches timed per stream")
+    parser.add_argument("--chess-data", default=CHESS_DATA, help="a bigger .binpack to stream")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -201,19 +203,20 @@ def main() -> int:
                f"device: {name}; torch {torch.__version__}; {os.cpu_count()} CPU cores")  # fmt: skip
     quick = args.quick
     if args.pipeline:
-        for workers in (1, 2) if quick else (1, 6, 14):
+        chess_data = args.chess_data
+        for workers in (1, 2) if quick else (1, 4, 12):
             for label, overrides, files, batch in (
                 ("go", ["network=10x128", f"data.train={GO_DATA}", "data.batch_size=1024",
                         "data.shuffle_buffer=8192"], [GO_DATA], 1024),
                 ("go_sample_rate_1", ["network=10x128", f"data.train={GO_DATA}",
                                       "data.batch_size=1024", "data.shuffle_buffer=8192",
                                       "data.sample_rate=1.0"], [GO_DATA], 1024),
-                ("chess", ["network=sfnnv5", f"data.train={CHESS_DATA}",
+                ("chess", ["network=sfnnv5", f"data.train={chess_data}",
                            "data.batch_size=16384", "data.shuffle_buffer=65536"],
-                 [CHESS_DATA], 16384),
+                 [chess_data], 16384),
             ):  # fmt: skip
                 try:
-                    rate = pipeline_rate(overrides, files, workers, 3 if quick else 20)
+                    rate = pipeline_rate(overrides, files, workers, 3 if quick else args.batches)
                     report.add(f"{label}_pipeline_w{workers}", rate,
                                f"{label} data stream, batch {batch}, {workers} workers: "
                                f"{rate:,.0f} samples/s")  # fmt: skip
