@@ -9,6 +9,7 @@ import torch
 
 from zeroforge.analysis.nnue_check import random_positions
 from zeroforge.analysis.nnue_eval import evaluate, evaluate_float
+from zeroforge.chess.features import PLANE_SIZE
 from zeroforge.chess.nnue_arch import SFNNV5
 from zeroforge.convert.nets import load_any_net
 from zeroforge.convert.nnue import dequantise, quantise
@@ -86,14 +87,45 @@ def test_padding_and_feature_order_do_not_matter(float_net, boards):
         assert torch.allclose(float_net(stm, nstm, bucket), float_net(shuffled, nstm, bucket))
 
 
-def test_transformer_gradient_touches_active_rows_only(boards):
-    net = SFNNv5()
-    stm, nstm, bucket = board_batch(boards[:2])
-    net(stm, nstm, bucket).sum().backward()
-    touched = net.input.weight.grad.abs().sum(1).nonzero().flatten()
-    active = torch.cat([stm.flatten(), nstm.flatten()])
-    assert set(touched.tolist()) <= set(active[active >= 0].tolist())
-    assert len(touched) > 0
+def reference_transformer(transformer, indices: torch.Tensor) -> torch.Tensor:
+    """The transformer as a dense matmul of a [B, rows] 0/1 matrix (the obviously right way)."""
+    present = torch.zeros(indices.shape[0], transformer.weight.shape[0])
+    for bag, features in enumerate(indices.tolist()):
+        for feature in features:
+            if feature >= 0:
+                present[bag, feature] += 1
+                if transformer.factorized:
+                    present[bag, NUM_FEATURES + feature % PLANE_SIZE] += 1
+    return present @ transformer.weight
+
+
+@pytest.mark.parametrize("factorized", [False, True])
+@pytest.mark.parametrize("row_sparse", [False, True])
+def test_transformer_sum_and_gradient_equal_a_dense_matmul(boards, factorized, row_sparse):
+    net = SFNNv5(factorized)
+    with torch.no_grad():
+        net.input.weight.normal_()
+    stm, nstm, _ = board_batch(boards[:6])
+    indices = torch.cat([stm, nstm])
+    indices[1, 3] = indices[0, 0]  # a feature repeated in one bag counts twice
+    output_grad = torch.randn(indices.shape[0], net.input.weight.shape[1])
+    expected = reference_transformer(net.input, indices)
+    expected.backward(output_grad)
+    expected_grad, net.input.weight.grad = net.input.weight.grad, None
+    net.input.row_sparse_grad = row_sparse
+    units, psqt = net.input(indices)
+    assert torch.allclose(torch.cat([units - net.input.bias, psqt], 1), expected, atol=1e-4)
+    torch.cat([units, psqt], 1).backward(output_grad)
+    grad = net.input.weight.grad
+    assert grad.is_sparse == row_sparse
+    if row_sparse:  # exactly the touched rows: active features and, factorised, their planes
+        active = indices[indices >= 0]
+        touched = set(active.tolist())
+        if factorized:
+            touched |= set((NUM_FEATURES + active % PLANE_SIZE).tolist())
+        assert sorted(touched) == grad._indices()[0].tolist()
+        grad = grad.to_dense()
+    assert torch.allclose(grad, expected_grad, atol=1e-4)
 
 
 def test_psqt_starts_as_material():

@@ -20,6 +20,13 @@ The transformer is sparse: a batch gives, per perspective, the active feature in
 piece-square, nnue-pytorch's HalfKAv2_hm^), which learns what is common to the buckets; the
 exporter folds it into the real rows (`convert.nnue`).
 
+A batch touches a few thousand of the 22,528 rows (`active_rows`): the sum runs over those rows
+gathered once (virtual rows folded in, so each feature costs one row, not two), and the backward
+pass sums the output gradients per touched row the same way (an embedding bag over the output
+gradient, bags grouped by row). The weight's gradient is then either dense, or, with
+`row_sparse_grad` (set by an optimiser that updates rows lazily, train/optim.py), a coalesced
+sparse tensor holding only the touched rows: no [23232, 1032] zero-fill or dense update per step.
+
 The layer stacks are held as one Linear per layer with 8x the outputs (every bucket computed,
 the used one gathered): the per-bucket matrices are small, a gather of weights would cost more.
 """
@@ -63,6 +70,7 @@ class FeatureTransformer(nn.Module):
     def __init__(self, factorized: bool = False):
         super().__init__()
         self.factorized = factorized
+        self.row_sparse_grad = False  # the weight's gradient: dense, or only the touched rows
         rows = NUM_FEATURES + (PLANE_SIZE if factorized else 0)
         bound = NUM_FEATURES**-0.5  # nn.Linear's default for this many inputs
         self.weight = nn.Parameter(
@@ -77,13 +85,7 @@ class FeatureTransformer(nn.Module):
 
     def forward(self, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """indices [B, K] (int, -1 = none) -> (units [B, 1024], psqt [B, 8])."""
-        present = indices >= 0
-        indices = indices.clamp(min=0).long()
-        if self.factorized:
-            indices = torch.cat([indices, NUM_FEATURES + indices % PLANE_SIZE], dim=1)
-            present = torch.cat([present, present], dim=1)
-        weights = present.to(self.weight.dtype)
-        summed = F.embedding_bag(indices, self.weight, mode="sum", per_sample_weights=weights)
+        summed = _ActiveRowSum.apply(self.weight, indices, self.factorized, self.row_sparse_grad)
         return summed[:, :HALF_DIMS] + self.bias, summed[:, HALF_DIMS:]
 
     def real_weight(self) -> torch.Tensor:
@@ -95,10 +97,77 @@ class FeatureTransformer(nn.Module):
         return weight + virtual.repeat(NUM_BUCKETS, 1)
 
 
+class ActiveRows:
+    """The real rows a batch of feature indices touches, and each entry's place among them."""
+
+    def __init__(self, indices: torch.Tensor):
+        present = indices >= 0
+        self.counts = present.sum(1)  # active features per bag
+        self.offsets = self.counts.cumsum(0) - self.counts
+        entries = indices[present].long()  # bag after bag
+        touched = torch.zeros(NUM_FEATURES, dtype=torch.bool, device=indices.device)
+        touched[entries] = True
+        self.rows = touched.nonzero().squeeze(1)  # sorted
+        place = torch.empty_like(touched, dtype=torch.long)
+        place[self.rows] = torch.arange(len(self.rows), device=indices.device)
+        self.local = place[entries]  # each entry's row among self.rows
+
+    def per_row(self, grad_out: torch.Tensor) -> torch.Tensor:
+        """[bags, C] -> [rows, C]: each row's sum over the bags that hold it (the transpose of
+        the forward sum, as one embedding bag over `grad_out` with bags grouped by row)."""
+        order = torch.argsort(self.local, stable=True)
+        bags = torch.arange(len(self.counts), device=self.counts.device)
+        bag = torch.repeat_interleave(bags, self.counts)[order]
+        per_row = torch.bincount(self.local, minlength=len(self.rows))
+        return F.embedding_bag(bag, grad_out, per_row.cumsum(0) - per_row, mode="sum")
+
+
+class _ActiveRowSum(torch.autograd.Function):
+    """Sum of the weight rows of each bag's active features (plus their virtual rows)."""
+
+    @staticmethod
+    def forward(ctx, weight, indices, factorized: bool, row_sparse: bool):
+        active = ActiveRows(indices.to(weight.device))
+        if factorized:  # each real row plus its virtual row, as bags of two
+            pairs = torch.stack([active.rows, NUM_FEATURES + active.rows % PLANE_SIZE], dim=1)
+            rows = F.embedding_bag(pairs, weight, mode="sum")
+        else:
+            rows = F.embedding(active.rows, weight)
+        ctx.active, ctx.factorized, ctx.row_sparse = active, factorized, row_sparse
+        ctx.shape = weight.shape
+        return F.embedding_bag(active.local, rows, active.offsets, mode="sum")
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        active = ctx.active
+        grads = active.per_row(grad_out.contiguous())
+        rows = active.rows
+        if ctx.factorized:  # a virtual row's gradient: the sum over the real rows sharing it
+            planes = active.rows % PLANE_SIZE
+            used = torch.zeros(PLANE_SIZE, dtype=torch.bool, device=grads.device)
+            used[planes] = True
+            virtual = grads.new_zeros(PLANE_SIZE, grads.shape[1]).index_add_(0, planes, grads)
+            plane_rows = used.nonzero().squeeze(1)
+            rows = torch.cat([rows, NUM_FEATURES + plane_rows])
+            grads = torch.cat([grads, virtual[plane_rows]])
+        if ctx.row_sparse:
+            grad = torch.sparse_coo_tensor(
+                rows[None], grads, ctx.shape, is_coalesced=True, check_invariants=False
+            )
+        else:
+            grad = grads.new_zeros(ctx.shape).index_copy_(0, rows, grads)
+        return grad, None, None, None
+
+
+def clipped(x: torch.Tensor) -> torch.Tensor:
+    """clamp(x, 0, 1); hardtanh's backward is one fused pass (clamp's takes four)."""
+    return F.hardtanh(x, 0.0, 1.0)
+
+
 def pairwise(units: torch.Tensor) -> torch.Tensor:
-    clipped = units.clamp(0.0, 1.0)
+    clipped_units = clipped(units)
     half = HALF_DIMS // 2
-    return clipped[:, :half] * clipped[:, half:] * SQUARE_SCALE
+    return clipped_units[:, :half] * clipped_units[:, half:] * SQUARE_SCALE
 
 
 def _pick(stacked: torch.Tensor, bucket: torch.Tensor, width: int) -> torch.Tensor:
@@ -143,8 +212,8 @@ class SFNNv5(nn.Module):
         x = torch.cat([pairwise(units_us), pairwise(units_them)], dim=1)
         out0 = _pick(self.fc0(x), bucket, FC0_OUT)
         head, skip = out0[:, : FC0_OUT - 1], out0[:, FC0_OUT - 1]
-        x1 = torch.cat([head.square() * SQUARE_SCALE, head], dim=1).clamp(0.0, 1.0)
-        x2 = _pick(self.fc1(x1), bucket, FC1_OUT).clamp(0.0, 1.0)
+        x1 = clipped(torch.cat([head.square() * SQUARE_SCALE, head], dim=1))
+        x2 = clipped(_pick(self.fc1(x1), bucket, FC1_OUT))
         out = _pick(self.fc2(x2), bucket, 1)[:, 0]
         rows = torch.arange(bucket.shape[0], device=bucket.device)
         psqt = (psqt_us[rows, bucket] - psqt_them[rows, bucket]) / 2

@@ -70,6 +70,11 @@ def adaptive_clip_grad_(
         grad = param.grad
         if grad is None:
             continue
+        if grad.is_sparse:
+            raise ValueError(
+                "AGC clips dense gradients only; this weight's is row-sparse (optim.lazy_rows: "
+                "set it to false to use optim.agc_clip)"
+            )
         dtype = torch.promote_types(grad.dtype, torch.float32)  # norms of half grads in fp32
         max_norm = unitwise_norm(param.detach().to(dtype)).clamp_min(eps) * clip
         grad_norm = unitwise_norm(grad.to(dtype))

@@ -4,6 +4,12 @@ L2 regularisation is a loss term (losses.l2_penalty, `optim.l2`), as in Leela Ze
 optimiser sees the same objective. AdamW's decoupled `weight_decay` applies, when set, to the same
 parameters as L2 (the game's choice: conv and FC weights for Go, every weight for chess), never
 to biases or batch-norm betas.
+
+`optim.lazy_rows` (Ranger only; on in `ranger_nnue`): modules that can hand over a row-sparse
+gradient (an attribute `row_sparse_grad`, the chess feature transformer) are switched to it, and
+Ranger updates only the rows a batch touches (train/ranger.py says how that differs from the
+dense update). A dense gradient on the same weight (e.g. `optim.l2` > 0, whose term covers every
+row) turns the update dense again.
 """
 
 from __future__ import annotations
@@ -32,6 +38,13 @@ def parameter_groups(
     ]
 
 
+def use_row_sparse_gradients(model: nn.Module) -> None:
+    """Switch every module that can give a row-sparse weight gradient to giving one."""
+    for module in model.modules():
+        if hasattr(module, "row_sparse_grad"):
+            module.row_sparse_grad = True
+
+
 def build_optimizer(
     cfg: Mapping[str, Any], model: nn.Module, decayed: list[nn.Parameter] | None = None
 ) -> torch.optim.Optimizer:
@@ -40,6 +53,9 @@ def build_optimizer(
     name = cfg["name"]
     groups = parameter_groups(model, float(cfg.get("weight_decay", 0.0)), decayed)
     lr = float(cfg["lr"])
+    lazy_rows = bool(cfg.get("lazy_rows", False))
+    if lazy_rows and name != "ranger":
+        raise ValueError(f"optim.lazy_rows: only ranger updates rows lazily, not {name!r}")
     if name == "sgd":
         return torch.optim.SGD(
             groups,
@@ -55,9 +71,11 @@ def build_optimizer(
             eps=float(cfg.get("eps", 1e-8)),
         )
     if name == "ranger":
-        from pytorch_optimizer import Ranger
+        from zeroforge.train.ranger import LazyRanger  # dense gradients: Ranger unchanged
 
-        return Ranger(
+        if lazy_rows:
+            use_row_sparse_gradients(model)
+        return LazyRanger(
             groups,
             lr=lr,
             betas=tuple(cfg.get("betas", (0.95, 0.999))),
