@@ -36,3 +36,24 @@ def test_bad_records_name_the_line(tmp_path):
     assert len(list(read_plain(path, skip_bad=True, stats=stats))) == 2
     assert stats.bad_records == 2
     assert "record at line 19: cut short" in stats.errors[1]
+
+
+@pytest.mark.parametrize("bad_line", [169, 1003])
+def test_a_byte_that_is_not_utf8_names_its_line_and_spoils_only_its_record(tmp_path, bad_line):
+    """(The text reader decoded 8 KiB ahead: the error named a line before the byte, and
+    skipping it lost every record of that block.)"""
+    records = games(7, 40)[:300]
+    path = tmp_path / "g.plain"
+    write_plain(path, records)
+    lines = path.read_bytes().split(b"\n")
+    lines[bad_line - 1] = lines[bad_line - 1][:5] + b"\xff" + lines[bad_line - 1][5:]
+    path.write_bytes(b"\n".join(lines))
+    record = (bad_line - 1) // 6  # six lines a record
+    with pytest.raises(ChessDataError, match=f"record at line {record * 6 + 1}: line {bad_line}: "):
+        list(read_plain(path))
+    stats = ReadStats()
+    assert (
+        list(read_plain(path, skip_bad=True, stats=stats))
+        == records[:record] + records[record + 1 :]
+    )
+    assert stats.bad_records == 1 and f"line {bad_line}: not UTF-8 text" in stats.errors[0]

@@ -51,44 +51,43 @@ def read_plain(
     fields: dict[str, str] = {}
     problem, start = None, 0
     try:
-        handle = open(path, encoding="utf-8", errors="strict")
+        handle = open(path, "rb")  # lines decoded one by one: an error names its own line
     except OSError as error:
         raise ChessDataError(path, "line 0", f"cannot read file ({error.strerror})") from None
     with handle:
-        number = 0
-        try:
-            for number, raw in enumerate(handle, 1):
-                line = raw.strip()
-                if not line:
-                    continue
-                if not fields and problem is None:
-                    start = number
-                if line == END:
-                    try:
-                        if problem is not None:
-                            raise ValueError(problem)
-                        record = _parse(fields)
-                    except ValueError as error:
-                        where = f"record at line {start}"
-                        stats.bad(ChessDataError(path, where, str(error)), skip_bad)
-                    else:
-                        stats.records += 1
-                        yield record
-                    fields, problem = {}, None
-                    continue
-                key, _, value = line.partition(" ")
-                if problem is not None:
-                    continue
-                if key not in KEYS:
-                    problem = f"line {number}: unknown line {line[:40]!r}"
-                elif key in fields:
-                    problem = f"line {number}: {key} given twice"
+        for number, raw in enumerate(handle, 1):
+            try:
+                line = raw.decode("utf-8").strip()
+            except UnicodeDecodeError as error:
+                line = raw.decode("utf-8", errors="replace").strip()
+                if problem is None:
+                    problem = f"line {number}: not UTF-8 text (byte {error.start + 1} of the line)"
+            if not line:
+                continue
+            if start == 0:  # the record's first line
+                start = number
+            if line == END:
+                try:
+                    if problem is not None:
+                        raise ValueError(problem)
+                    record = _parse(fields)
+                except ValueError as error:
+                    where = f"record at line {start}"
+                    stats.bad(ChessDataError(path, where, str(error)), skip_bad)
                 else:
-                    fields[key] = value.strip()
-        except UnicodeDecodeError:
-            error = ChessDataError(path, f"line {number + 1}", "not UTF-8 text")
-            stats.bad(error, skip_bad)
-            return
+                    stats.records += 1
+                    yield record
+                fields, problem, start = {}, None, 0
+                continue
+            key, _, value = line.partition(" ")
+            if problem is not None:
+                continue
+            if key not in KEYS:
+                problem = f"line {number}: unknown line {line[:40]!r}"
+            elif key in fields:
+                problem = f"line {number}: {key} given twice"
+            else:
+                fields[key] = value.strip()
     if fields or problem is not None:
         error = ChessDataError(path, f"record at line {start}", "cut short (no `e` line)")
         stats.bad(error, skip_bad)
