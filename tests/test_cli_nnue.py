@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from tests.chess.games import games
 from zeroforge.chess.records import VALUE_NONE
 from zeroforge.cli import main
@@ -101,3 +103,17 @@ def test_convert_into_a_missing_folder_names_it(tmp_path, capsys):
     assert (
         code == 1 and err == f"zeroforge nnue convert: {target}: no such folder {target.parent}\n"
     )
+
+
+@pytest.mark.parametrize("suffix", [".binpack", ".bin", ".plain"])
+def test_an_empty_input_is_named_and_nothing_is_written(tmp_path, capsys, suffix):
+    empty = tmp_path / f"empty{suffix}"
+    empty.write_bytes(b"")
+    target = tmp_path / "out.bin"
+    code, _, err = _run(capsys, "nnue", "convert", empty, target)
+    assert code == 1 and f"{empty}: record 0: no records (empty file)" in err
+    code, _, err = _run(capsys, "nnue", "convert", empty, target, "--skip-bad")
+    assert code == 1 and f"no good records in {empty} (nothing written)" in err
+    assert not target.exists() and sorted(tmp_path.iterdir()) == [empty]
+    code, _, err = _run(capsys, "data", "inspect", empty)
+    assert code == 1 and f"error: {empty}: record 0: no records (empty file)" in err

@@ -30,6 +30,10 @@ from zeroforge.data.chess_records import SUFFIXES, chess_format, iter_records, w
 from zeroforge.data.files import expand_paths
 
 
+class NothingToWrite(Exception):
+    """Every input was bad or empty: `convert` writes no file rather than an empty one."""
+
+
 def convert(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="zeroforge nnue convert",
@@ -66,11 +70,13 @@ def convert(argv: list[str]) -> int:
             stats = ReadStats()
             per_input.append({"path": path, "stats": stats})
             yield from iter_records(path, skip_bad=args.skip_bad, stats=stats)
+        if not any(i["stats"].records for i in per_input):  # (all bad, with --skip-bad)
+            raise NothingToWrite(f"no good records in {', '.join(inputs)}")
 
     start = time.perf_counter()
     try:
         written = write_records(output, records())
-    except ChessDataError as error:
+    except (ChessDataError, NothingToWrite) as error:
         print(f"zeroforge nnue convert: {error} (nothing written)", file=sys.stderr)
         return 1
     except ValueError as error:  # a record the output format cannot hold

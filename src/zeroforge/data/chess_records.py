@@ -48,9 +48,19 @@ def iter_records(
     path: str | os.PathLike, skip_bad: bool = False, stats: ReadStats | None = None
 ) -> Iterator[TrainingRecord]:
     """Stream the validated records of one file (ChessDataError on bad data unless
-    skip_bad, which counts bad records in `stats` instead)."""
+    skip_bad, which counts bad records in `stats` instead). A file without a single record
+    (empty) is bad data too."""
     read, _ = FORMATS[chess_format(path)]
-    return read(path, skip_bad=skip_bad, stats=stats)
+    return _not_empty(read, path, skip_bad, stats if stats is not None else ReadStats())
+
+
+def _not_empty(
+    read: Reader, path: str | os.PathLike, skip_bad: bool, stats: ReadStats
+) -> Iterator[TrainingRecord]:
+    before = (stats.records, stats.bad_records)
+    yield from read(path, skip_bad=skip_bad, stats=stats)
+    if (stats.records, stats.bad_records) == before:
+        stats.bad(ChessDataError(path, "record 0", "no records (empty file)"), skip_bad)
 
 
 def iter_files(
