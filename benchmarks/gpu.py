@@ -192,6 +192,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--pipeline", action="store_true", help="the data streams alone")
     parser.add_argument("--batches", type=int, default=20, help="batches timed per stream")
+    parser.add_argument("--only", choices=("go", "chess"), help="one recipe only")
+    parser.add_argument("--workers", type=int, default=6, help="DataLoader workers")
     parser.add_argument("--chess-data", default=CHESS_DATA, help="a bigger .binpack to stream")
     args = parser.parse_args()
     out = Path(args.out)
@@ -227,8 +229,8 @@ def main() -> int:
     batches = [64] if quick else [256, 1024]
     steps = 3 if quick else 30
     work = Path(tempfile.mkdtemp(prefix="zfgpu-"))
-    workers = 1 if quick else 6
-    for blocks, filters in nets:
+    workers = 1 if quick else args.workers
+    for blocks, filters in [] if args.only == "chess" else nets:
         for batch in batches:
             for bf16 in (False, True):
                 tag = f"{blocks}x{filters} b{batch} {'bf16' if bf16 else 'fp32'}"
@@ -253,7 +255,7 @@ def main() -> int:
                                f"samples/s = {rate / bare:.2f} of bare")  # fmt: skip
                 except Exception:  # noqa: BLE001
                     report.fail(f"go train {tag}")
-    for batch in [1024] if quick else [1024, 16384]:
+    for batch in [] if args.only == "go" else [1024] if quick else [1024, 16384]:
         tag = f"sfnnv5 b{batch}"
         try:
             bare = bare_nnue(batch, steps, device)
@@ -263,7 +265,7 @@ def main() -> int:
             bare = None
         try:
             rate = train_rate(
-                ["network=sfnnv5", f"data.train={CHESS_DATA}", f"data.batch_size={batch}",
+                ["network=sfnnv5", f"data.train={args.chess_data}", f"data.batch_size={batch}",
                  f"data.workers={workers}", "data.shuffle_buffer=65536"],
                 steps, work / f"chess-{batch}",
             )  # fmt: skip
