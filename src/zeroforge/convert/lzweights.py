@@ -15,8 +15,10 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import torch
 
 from zeroforge.formats.lzweights import BN_EPS, LZWeights, read_weights, write_weights
+from zeroforge.nn.lznet import LZBatchNorm, LZNet
 
 
 def _conv_bn_rows(block) -> list[np.ndarray]:
@@ -78,8 +80,6 @@ def _beta_for_bias(bias: np.ndarray, var: np.ndarray) -> np.ndarray:
 
 
 def _load_conv_bn(block, w, b, mean, var) -> None:
-    import torch
-
     with torch.no_grad():
         block.conv.weight.copy_(torch.from_numpy(w.reshape(block.conv.weight.shape)))
         block.bn.running_mean.copy_(torch.from_numpy(mean))
@@ -90,10 +90,6 @@ def _load_conv_bn(block, w, b, mean, var) -> None:
 
 def rows_to_net(weights: LZWeights, **net_options):
     """A fresh `LZNet` (eval mode) holding `weights`; net_options go to the constructor."""
-    import torch
-
-    from zeroforge.nn.lznet import LZBatchNorm, LZNet
-
     with torch.device("meta"):  # no random init of tensors that are overwritten next
         model = LZNet(weights.blocks, weights.filters, **net_options)
     model = model.to_empty(device="cpu")
@@ -118,8 +114,6 @@ def rows_to_net(weights: LZWeights, **net_options):
 
 
 def _load_linear(layer, w, b) -> None:
-    import torch
-
     with torch.no_grad():
         layer.weight.copy_(torch.from_numpy(w.reshape(layer.weight.shape)))
         layer.bias.copy_(torch.from_numpy(b))

@@ -29,6 +29,7 @@ from zeroforge.chess.nnue_arch import (
     SFNNV5,
 )
 from zeroforge.formats.nnue import Layer, NnueNet, padded, read_nnue, write_nnue
+from zeroforge.nn.sfnnv5 import FC1_IN, HALF_DIMS, NUM_FEATURES, STACKS, SFNNv5
 
 DEFAULT_DESCRIPTION = "SFNNv5 HalfKAv2_hm 1024x2-16-32 trained by zeroforge"
 LAYER_SCALES = (  # (weight scale, bias scale) of fc_0, fc_1, fc_2
@@ -49,8 +50,6 @@ def _to_int(values: torch.Tensor, scale: float, dtype: str, what: str) -> np.nda
 
 def quantise(net, description: str | None = None) -> NnueNet:
     """The integers Stockfish 15.1 computes with, from an `SFNNv5` float net."""
-    from zeroforge.nn.sfnnv5 import FC1_IN, HALF_DIMS, STACKS
-
     ft = net.input.real_weight()
     stacks = []
     for s in range(STACKS):
@@ -79,8 +78,6 @@ def quantise(net, description: str | None = None) -> NnueNet:
 
 def dequantise(nnue: NnueNet, factorized: bool = False):
     """An `SFNNv5` whose `quantise` gives back exactly `nnue`'s integers (virtual rows zero)."""
-    from zeroforge.nn.sfnnv5 import FC1_IN, HALF_DIMS, NUM_FEATURES, SFNNv5
-
     if nnue.arch is not SFNNV5:
         raise ValueError(f"only {SFNNV5.name} nets can be trained, not {nnue.arch.name}")
     for s, stack in enumerate(nnue.stacks):

@@ -40,9 +40,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from zeroforge.chess.features import NUM_BUCKETS, NUM_FEATURES, PLANE_SIZE
-from zeroforge.chess.nnue_arch import SFNNV5
+from zeroforge.chess.nnue_arch import HIDDEN_WEIGHT_SCALE, OUTPUT_WEIGHT_SCALE, SFNNV5
 
-assert NUM_FEATURES == SFNNV5.features  # 22,528 = 32 king buckets x 704 (chess/features.py)
 # the virtual "A" feature of feature i is i % PLANE_SIZE (704: its piece and square)
 HALF_DIMS = SFNNV5.half_dims  # 1,024 transformer units per perspective
 PSQT_BUCKETS = SFNNV5.psqt_buckets
@@ -235,8 +234,6 @@ class SFNNv5(nn.Module):
     def clip_weights(self) -> None:
         """Keep hidden weights inside what int8 holds after quantisation (nnue-pytorch clips
         after every optimiser step), so the exported net computes what was trained."""
-        from zeroforge.chess.nnue_arch import HIDDEN_WEIGHT_SCALE, OUTPUT_WEIGHT_SCALE
-
         for layer, scale in ((self.fc0, HIDDEN_WEIGHT_SCALE), (self.fc1, HIDDEN_WEIGHT_SCALE)):
             layer.weight.clamp_(-127 / scale, 127 / scale)
         self.fc2.weight.clamp_(-127 / OUTPUT_WEIGHT_SCALE, 127 / OUTPUT_WEIGHT_SCALE)

@@ -17,8 +17,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from zeroforge.convert.nnue import export_nnue
 from zeroforge.data.chess_records import SUFFIXES
 from zeroforge.data.stream import stream_settings
+from zeroforge.nn.checkpoint import build_network
+from zeroforge.nn.sfnnv5 import NNUE2SCORE
 from zeroforge.train import losses
 from zeroforge.train.targets import Coefficient
 
@@ -46,8 +49,6 @@ class ChessGame:
             raise ValueError(f"loss.kind: {self.kind!r} is not one of {losses.NNUE_LOSS_KINDS}")
 
     def build_net(self) -> nn.Module:
-        from zeroforge.nn.checkpoint import build_network
-
         return build_network(self.network)
 
     def batch_size(self, batch: Mapping[str, torch.Tensor]) -> int:
@@ -59,8 +60,6 @@ class ChessGame:
     def losses(
         self, net: nn.Module, batch: Mapping[str, torch.Tensor], step: int, training: bool
     ) -> dict[str, torch.Tensor]:
-        from zeroforge.nn.sfnnv5 import NNUE2SCORE
-
         predicted = self.forward(net, batch).float() * NNUE2SCORE
         score, result = batch["score"], batch["result"]
         lam = self.lam(step)
@@ -79,8 +78,6 @@ class ChessGame:
         net.clip_weights()
 
     def export(self, net: nn.Module, directory: Path, stem: str) -> Path:
-        from zeroforge.convert.nnue import export_nnue
-
         path = directory / f"{stem}.nnue"
         export_nnue(net, path)
         return path

@@ -15,9 +15,12 @@ import lightning.pytorch as pl
 import torch
 from torch import nn
 
+from zeroforge.convert.lzweights import export_net
+from zeroforge.data.dataset import GoDataset
 from zeroforge.data.stream import stream_settings
 from zeroforge.nn.checkpoint import build_network
 from zeroforge.nn.heads import head_penalty
+from zeroforge.nn.nfnet import ExportError
 from zeroforge.train import losses
 from zeroforge.train.distill import Distillation, add_kd_terms
 from zeroforge.train.targets import ValueTarget, add_value_terms, make_targets
@@ -97,9 +100,6 @@ class GoGame:
         pass
 
     def export(self, net: nn.Module, directory: Path, stem: str) -> Path | None:
-        from zeroforge.convert.lzweights import export_net
-        from zeroforge.nn.nfnet import ExportError
-
         path = directory / f"{stem}.txt.gz"
         try:
             export_net(net, path)
@@ -118,8 +118,6 @@ class GoGame:
         training: bool,
         position_range: tuple[float, float] = (0.0, 1.0),
     ) -> torch.utils.data.IterableDataset:
-        from zeroforge.data.dataset import GoDataset
-
         return GoDataset(
             files,
             symmetries=bool(data["symmetries"]) and training,
