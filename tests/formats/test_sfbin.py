@@ -7,6 +7,7 @@ from tests.chess.games import SPECIAL_FENS, games, play
 from zeroforge.chess.records import ChessDataError, ReadStats, TrainingRecord
 from zeroforge.formats.sfbin import (
     RECORD_BYTES,
+    SFEN_BYTES,
     decode_record,
     encode_record,
     pack_position,
@@ -102,3 +103,26 @@ def test_writer_refuses_bad_records(tmp_path, record, reason):
     with pytest.raises(ValueError, match=reason):
         write_bin(tmp_path / "x.bin", [record])
     assert not (tmp_path / "x.bin").exists()
+
+
+def test_a_bin_read_and_written_back_is_byte_identical_whatever_its_move_numbers(tmp_path):
+    """nnue-pytorch's packer stores 0 as the start position's move number; python-chess reads
+    a FEN's 0 as 1: .bin -> .plain -> .bin must keep the file's number, whatever it is."""
+    from zeroforge.cli import main
+
+    records = games(11, 6, 30)
+    fullmoves = [0, 1, 255, 256, 0xFFFF]
+    changed = [TrainingRecord(chess.STARTING_FEN.replace(" 0 1", " 0 0"), "e2e4", 20, 0, 1)]
+    for index, record in enumerate(records[: len(fullmoves)]):
+        fields = record.fen.split()
+        fields[5] = str(fullmoves[index])
+        changed.append(TrainingRecord(" ".join(fields), record.move, 0, record.ply, 0))
+    first = tmp_path / "a.bin"
+    write_bin(first, changed + records)
+    assert list(read_bin(first)) == changed + records  # the FEN's move number as stored
+    start = first.read_bytes()[:RECORD_BYTES]
+    assert start[:SFEN_BYTES] != pack_position(chess.Board())  # 0, not 1, in the file
+    assert main(["nnue", "convert", str(first), str(tmp_path / "b.plain")]) == 0
+    assert " w KQkq - 0 0\n" in (tmp_path / "b.plain").read_text()
+    assert main(["nnue", "convert", str(tmp_path / "b.plain"), str(tmp_path / "c.bin")]) == 0
+    assert (tmp_path / "c.bin").read_bytes() == first.read_bytes()

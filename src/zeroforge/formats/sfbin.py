@@ -15,7 +15,8 @@ src/tools/packed_sfen.h, sfen_packer.cpp; nnue-pytorch lib/nnue_training_data_fo
                    1 bit   en passant square present, then 6 bits its square; Stockfish's
                            packer writes the square whenever a pawn attacks it (pseudo-legal)
                    6 bits  halfmove clock (rule 50), low 6 bits
-                   8 bits  fullmove number, low byte; then 8 bits its high byte
+                   8 bits  fullmove number, low byte; then 8 bits its high byte (0 is
+                           kept: nnue-pytorch's packer writes 0 for the start position)
                    1 bit   halfmove clock bit 6
     bytes 32-33  int16   score, side to move (VALUE_NONE 32002 = no score)
     bytes 34-35  uint16  move, Stockfish's encoding (chess.moves: flag, promotion, from, to;
@@ -99,8 +100,9 @@ BOARD_ORDER = [chess.square(f, r) for r in range(7, -1, -1) for f in range(8)]
 # The 256-bit position
 
 
-def pack_position(board: chess.Board) -> bytes:
-    """The 32-byte PackedSfen of a position, as Stockfish's `sfen_pack` writes it."""
+def pack_position(board: chess.Board, fullmove: int | None = None) -> bytes:
+    """The 32-byte PackedSfen of a position, as Stockfish's `sfen_pack` writes it; `fullmove`
+    overrides the board's move number (python-chess makes 0 a 1; the file may hold 0)."""
     bits, cursor = 0, 0
 
     def put(value: int, count: int) -> None:
@@ -130,7 +132,8 @@ def pack_position(board: chess.Board) -> bytes:
     put(int(ep is not None), 1)
     if ep is not None:
         put(ep, SQUARE_BITS)
-    rule50, fullmove = board.halfmove_clock, max(board.fullmove_number, 1)
+    rule50 = board.halfmove_clock
+    fullmove = board.fullmove_number if fullmove is None else fullmove
     if rule50 > RULE50_LIMIT:
         raise ValueError(f"halfmove clock {rule50} > {RULE50_LIMIT} does not fit a .bin")
     if fullmove > FULLMOVE_LIMIT:
@@ -201,7 +204,7 @@ def unpack_position(data: bytes) -> chess.Board:
     fullmove = take(8)
     fullmove |= take(8) << 8
     board.halfmove_clock = rule50 | (take(1) << RULE50_LOW_BITS)
-    board.fullmove_number = max(fullmove, 1)
+    board.fullmove_number = fullmove  # as stored: 0 too (nnue-pytorch's start positions)
     return board
 
 
@@ -209,10 +212,16 @@ def unpack_position(data: bytes) -> chess.Board:
 # Records
 
 
+def fen_fullmove(fen: str) -> int | None:
+    """The move number field of a FEN as written (python-chess reads 0 as 1), None if absent."""
+    fields = fen.split()
+    return int(fields[5]) if len(fields) > 5 and fields[5].isdigit() else None
+
+
 def encode_record(record: TrainingRecord) -> bytes:
     """The 40 bytes of a record (validated; ValueError says what is wrong)."""
     board, move = check_record(record)
-    return pack_position(board) + TAIL.pack(
+    return pack_position(board, fen_fullmove(record.fen)) + TAIL.pack(
         record.score, encode_sf_move(board, move), record.ply, record.result, PADDING
     )
 
