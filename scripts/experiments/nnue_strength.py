@@ -16,7 +16,7 @@ a capture), evenly spread over VAL:
   move each, `--games` games (the shipped 46-line book with both colours, then random plies
   after it for more than 92; `zeroforge match`), with its 95 % interval.
 
-`run` rates every exported net of a training run (RUN_DIR/nets/step-*.nnue and final.nnue) and
+`run` rates every exported net of a training run (matches for the last K with --match-last K) (RUN_DIR/nets/step-*.nnue and final.nnue) and
 draws the Elo-vs-steps and rho-vs-steps curves (RUN_DIR/strength.png), like nnue-pytorch's
 run_games.py + ordo; results go to RUN_DIR/strength.json, and a rerun reuses finished matches.
 """
@@ -132,7 +132,8 @@ def match_elo(name: str, net: str, out: Path, games: int, nodes: int, workers: i
     }
 
 
-def rate(val: str, nets: dict[str, str], args) -> dict:
+def rate(val: str, nets: dict[str, str], args, matched: set[str] | None = None) -> dict:
+    """Loss and rho for every net; a match for those in `matched` (all when None)."""
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     fens, scores = held_out_fens(val, args.positions)
@@ -152,7 +153,7 @@ def rate(val: str, nets: dict[str, str], args) -> dict:
     for name, path in nets.items():
         row = {"path": path, "loss": loss(net_values(path, kept).astype(np.float64), target)}
         row.update(rank_correlations(fens, scores, path))
-        if args.games > 0:
+        if args.games > 0 and (matched is None or name in matched):
             row["match"] = match_elo(name, path, out, args.games, args.nodes, args.workers,
                                      args.seed)  # fmt: skip
         result["nets"][name] = row
@@ -212,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--nodes", type=int, default=1000)
         p.add_argument("--workers", type=int, default=1)
         p.add_argument("--seed", type=int, default=0)
+        if name == "run":
+            p.add_argument("--match-last", type=int, default=None, metavar="K",
+                           help="play matches for the last K nets only (default: all)")  # fmt: skip
     args = parser.parse_args(argv)
     if args.command == "rate":
         nets = dict(item.split("=", 1) for item in args.nets)
@@ -220,10 +224,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     run = Path(args.run_dir)
     files = sorted((run / "nets").glob("*.nnue"), key=lambda p: (step_of(p) is None, step_of(p)))
+    if len(files) > 1 and step_of(files[-1]) is None:  # final.nnue: the last step's twin?
+        if files[-1].read_bytes() == files[-2].read_bytes():
+            files.pop()
     if not files:
         raise SystemExit(f"{run / 'nets'}: no .nnue nets")
     args.out = str(run / "strength")
-    result = rate(args.val, {p.stem: str(p) for p in files}, args)
+    matched = None if args.match_last is None else {p.stem for p in files[-args.match_last :]}
+    result = rate(args.val, {p.stem: str(p) for p in files}, args, matched)
     for path in files:
         result["nets"][path.stem]["step"] = step_of(path)
     atomic_write_bytes(run / "strength.json", json.dumps(result, indent=1).encode())
