@@ -161,3 +161,20 @@ def test_every_package_has_a_layer_and_none_imports_upward():
         if table[top(target)] > table[top(module)]
     ]
     assert upward == []
+
+
+def test_formats_and_the_games_rules_know_no_torch():
+    """formats/ reads and writes bytes and arrays; go/ and chess/ are numpy and python-chess:
+    a network (torch) enters above them."""
+    torch_users = []
+    for name, path in module_files().items():
+        if top(name) not in ("formats", "go", "chess"):
+            continue
+        for node in _imports(ast.parse(path.read_text(), str(path))):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+            )
+            torch_users += [name for target in names if target.split(".")[0] == "torch"]
+    assert torch_users == []
