@@ -2,6 +2,7 @@
 
 import io
 import logging
+import re
 
 import pytest
 
@@ -34,6 +35,9 @@ def test_a_run_in_a_pipe_prints_lines_and_no_noise(tmp_path, capsys, caplog, rec
     assert lines[0].startswith("step 2/4  loss ") and "samples/s" in lines[0]
     assert lines[1].startswith("step 4/4  loss ")
     assert lines[2].startswith("step 4  validation loss ")
+    assert all(
+        re.search(r"loss [\d.]+ \(policy [\d.]+, value [\d.]+\)", line) for line in lines[:3]
+    )
     assert lines[3].startswith("final network: ") and len(lines) == 4  # no bar, nothing redrawn
     assert "the last 10% of the positions of each of the 1 training file(s)" in caplog.text
     assert "GPU available" in caplog.text  # Lightning's own lines still come through

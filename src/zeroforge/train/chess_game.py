@@ -33,6 +33,7 @@ class ChessGame:
     networks = ("sfnnv5",)
     train_terms = ("loss", "cp_mae")
     val_terms = ("loss", "cp_mae")
+    glance = {"cp_mae": ("cp_mae", ".1f")}
     final_name = "final.nnue"
     data_suffixes = SUFFIXES  # Stockfish's data: .binpack, .bin, .plain
     holdout_share = "{share} of the positions, in blocks of 256 chosen by a hash,"

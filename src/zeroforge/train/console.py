@@ -18,6 +18,7 @@ from typing import Any
 import lightning.pytorch as pl
 
 from zeroforge.train.callbacks import StepProgressBar
+from zeroforge.train.games import Game
 
 PROGRESS_CHOICES = ("auto", "bar", "lines", "none")
 # Messages of other packages that tell the user nothing about the run.
@@ -67,13 +68,15 @@ def _number(metrics: dict, key: str) -> float | None:
     return float(metrics[key]) if key in metrics else None
 
 
-def _terms(metrics: dict, stage: str) -> str:
-    """(policy P, value V) for Go, (cp_mae C) for chess: the parts of a loss worth a glance."""
-    policy, value = _number(metrics, f"{stage}/policy_loss"), _number(metrics, f"{stage}/value_mse")
-    if policy is not None and value is not None:
-        return f" (policy {policy:.4f}, value {value:.4f})"
-    cp_mae = _number(metrics, f"{stage}/cp_mae")
-    return f" (cp_mae {cp_mae:.1f})" if cp_mae is not None else ""
+def _terms(metrics: dict, stage: str, game: Game) -> str:
+    """The parts of a loss worth a glance, as the game names them (`game.glance`): e.g.
+    (policy P, value V) for Go, (cp_mae C) for chess."""
+    shown = [
+        f"{label} {float(metrics[f'{stage}/{term}']):{spec}}"
+        for term, (label, spec) in game.glance.items()
+        if f"{stage}/{term}" in metrics
+    ]
+    return f" ({', '.join(shown)})" if shown else ""
 
 
 class ProgressLines(pl.Callback):
@@ -94,7 +97,7 @@ class ProgressLines(pl.Callback):
         parts = [f"step {step}/{trainer.max_steps}"]
         loss = _number(metrics, "train/loss")
         if loss is not None:
-            parts.append(f"loss {loss:.4f}{_terms(metrics, 'train')}")
+            parts.append(f"loss {loss:.4f}{_terms(metrics, 'train', pl_module.game)}")
         accuracy, lr = _number(metrics, "train/accuracy"), _number(metrics, "train/lr")
         if accuracy is not None:
             parts.append(f"accuracy {accuracy:.3f}")
@@ -114,7 +117,7 @@ class ProgressLines(pl.Callback):
             return
         accuracy = _number(metrics, "val/accuracy")
         when = "before training" if trainer.sanity_checking else f"step {trainer.global_step}"
-        line = f"{when}  validation loss {loss:.4f}{_terms(metrics, 'val')}"
+        line = f"{when}  validation loss {loss:.4f}{_terms(metrics, 'val', pl_module.game)}"
         self._print(trainer, line + (f"  accuracy {accuracy:.3f}" if accuracy is not None else ""))
 
     @staticmethod

@@ -11,6 +11,7 @@ the spirit of nnue-pytorch, which keeps model, features and serializer apart:
                                  {"loss": the objective, other terms and metrics to log}
     train_terms                  the terms training may log (train/<term>; metrics.csv columns)
     val_terms                    the terms validation logs (val/<term>)
+    glance                       term -> (label, format) shown beside the loss in progress lines
     regularized(net)             the weights the `optim.l2` term applies to
     after_step(net)              called after each optimiser step (chess: clip to int8 ranges)
     export(net, directory, stem) write the engine's file (LZ weights / .nnue); its path, or None
@@ -43,6 +44,7 @@ class Game(Protocol):
     networks: tuple[str, ...]
     train_terms: tuple[str, ...]
     val_terms: tuple[str, ...]
+    glance: dict[str, tuple[str, str]]
     final_name: str
     data_suffixes: tuple[str, ...] | None
     holdout_share: str

@@ -34,6 +34,7 @@ class GoGame:
     train_terms = ("loss", "policy_loss", "value_mse", "accuracy", "head_l2", "value_mse_z",
                    "q_ratio", "kd_loss", "kd_policy_loss", "kd_value_mse", "kd_alpha")  # fmt: skip
     val_terms = ("policy_loss", "value_mse", "accuracy", "loss")
+    glance = {"policy_loss": ("policy", ".4f"), "value_mse": ("value", ".4f")}
     final_name = "final.txt.gz"
     data_suffixes = None  # a directory scan finds the registered kinds (data/files.py)
     holdout_share = "the last {share} of the positions"
