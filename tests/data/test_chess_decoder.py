@@ -83,6 +83,38 @@ def test_legal_moves_and_features_equal_python_chess_on_random_games():
     assert checked > 1000
 
 
+def test_features_of_every_king_square_for_both_perspectives_equal_the_definition():
+    """The compiled decoder's features (tables loaded from chess.features) against the Python
+    definition, each side's king on each of the 64 squares (all 32 buckets, mirrored and not,
+    both perspectives), with random other pieces of every kind."""
+    rng = random.Random(5)
+    checked = set()
+    for king in range(64):
+        for color in (chess.WHITE, chess.BLACK):
+            for _ in range(50):
+                board = chess.Board.empty()
+                board.set_piece_at(king, chess.Piece(chess.KING, color))
+                squares = [s for s in chess.SQUARES if s != king]
+                rng.shuffle(squares)
+                board.set_piece_at(squares.pop(), chess.Piece(chess.KING, not color))
+                for square in squares[: rng.randint(0, 28)]:
+                    piece_type = rng.randint(chess.PAWN, chess.QUEEN)
+                    if piece_type != chess.PAWN or 8 <= square < 56:
+                        board.set_piece_at(square, chess.Piece(piece_type, rng.random() < 0.5))
+                board.turn = rng.random() < 0.5
+                moves = list(board.legal_moves)
+                if not board.is_valid() or not moves:
+                    continue
+                record = fen_record(board.fen(), moves[0].uci())
+                us = record["us"][record["us"] >= 0]
+                them = record["them"][record["them"] >= 0]
+                assert sorted(us) == list(halfka_features(board, board.turn)), board.fen()
+                assert sorted(them) == list(halfka_features(board, not board.turn)), board.fen()
+                checked.add((king, color))
+                break
+    assert len(checked) == 128
+
+
 def _same(record, row) -> None:
     """A formats/ record and a decoded row describe the same training position."""
     board = chess.Board(record.fen)

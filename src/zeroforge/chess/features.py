@@ -8,6 +8,10 @@ own before theirs) and one plane for both kings (plane 10). Index = oriented squ
 + 704 * bucket, 22,528 in all (Stockfish src/nnue/features/half_ka_v2_hm.h). A position has at
 most 32 active features per perspective (one per piece). The layer stack a position uses is
 (pieces - 1) // 4, one of 8.
+
+`feature` is the definition; the compiled decoder (chess/csrc) knows none of it: it loads the
+tables of `feature_tables()` when data/chess_decoder.py imports it. The .nnue header's feature
+hash and the network's input count (chess/nnue_arch.py) come from here too.
 """
 
 from __future__ import annotations
@@ -17,29 +21,69 @@ import numpy as np
 
 PLANE_SIZE = 64 * 11  # 11 piece planes of 64 squares per king bucket
 KING_PLANE = 10  # both kings share one plane
+NUM_PLANES = PLANE_SIZE // 64
 NUM_BUCKETS = 32
 NUM_FEATURES = NUM_BUCKETS * PLANE_SIZE  # 22,528
+FEATURE_HASH = 0x7F234CB8  # Stockfish half_ka_v2_hm.h HashValue (in the .nnue header)
 MAX_ACTIVE = 32  # one feature per piece
 NUM_LAYER_STACKS = 8
 # King bucket of the oriented king square (files e-h after mirroring), Stockfish half_ka_v2_hm.h
 _BUCKET_ROWS = [[-1] * 4 + [4 * (7 - rank) + 3 - f for f in range(4)] for rank in range(8)]
 KING_BUCKETS = np.array(_BUCKET_ROWS).reshape(64)
+# A piece code, as in .binpack stems and the compiled decoder: 2 * type + colour (type pawn 0 ..
+# king 5, colour white 0 / black 1)
+PIECE_CODES = 12
+
+
+def orientation(perspective: chess.Color, king: int) -> int:
+    """What a square is XORed with seen from `perspective` with its king on `king`: flipped
+    vertically for black (^ 56), mirrored (^ 7) when the king stands on files a-d."""
+    return (0 if perspective == chess.WHITE else 56) ^ (7 if chess.square_file(king) < 4 else 0)
+
+
+def plane(perspective: chess.Color, code: int) -> int:
+    """The plane of a piece (code as PIECE_CODES) seen from `perspective`."""
+    piece_type, black = code // 2, code % 2
+    if piece_type == chess.KING - 1:
+        return KING_PLANE
+    return 2 * piece_type + (black != (perspective == chess.BLACK))
+
+
+def feature(perspective: chess.Color, king: int, code: int, square: int) -> int:
+    """The feature index of a piece on `square` seen from `perspective`, its king on `king`."""
+    orient = orientation(perspective, king)
+    bucket = int(KING_BUCKETS[king ^ orient])
+    return (square ^ orient) + 64 * plane(perspective, code) + PLANE_SIZE * bucket
+
+
+def feature_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The feature set as the compiled decoder's tables (chess/csrc/board.h FeatureTables):
+    feature(p, king, code, square) = king_base[p, king] + piece_square[p, king_mirror[p, king],
+    code, square], with p 0 = white, 1 = black."""
+    king_base = np.zeros((2, 64), np.int16)
+    king_mirror = np.zeros((2, 64), np.uint8)
+    piece_square = np.zeros((2, 2, PIECE_CODES, 64), np.int16)
+    for p, perspective in enumerate((chess.WHITE, chess.BLACK)):
+        for king in range(64):
+            orient = orientation(perspective, king)
+            king_base[p, king] = PLANE_SIZE * KING_BUCKETS[king ^ orient]
+            king_mirror[p, king] = (orient & 7) == 7
+            mirror = king_mirror[p, king]
+            for code in range(PIECE_CODES):
+                for square in range(64):
+                    piece_square[p, mirror, code, square] = (
+                        feature(perspective, king, code, square) - king_base[p, king]
+                    )
+    return king_base, king_mirror, piece_square
 
 
 def halfka_features(board: chess.Board, perspective: chess.Color) -> np.ndarray:
     """Active HalfKAv2_hm feature indices of `board` seen from `perspective`, sorted."""
     king = board.king(perspective)
-    flip = 0 if perspective == chess.WHITE else 56
-    mirror = 7 if chess.square_file(king) < 4 else 0
-    bucket = int(KING_BUCKETS[king ^ flip ^ mirror])
-    out = []
-    for square, piece in board.piece_map().items():
-        plane = (
-            KING_PLANE
-            if piece.piece_type == chess.KING
-            else ((piece.piece_type - 1) * 2 + (piece.color != perspective))
-        )
-        out.append((square ^ flip ^ mirror) + 64 * plane + PLANE_SIZE * bucket)
+    out = [
+        feature(perspective, king, 2 * (piece.piece_type - 1) + (not piece.color), square)
+        for square, piece in board.piece_map().items()
+    ]
     return np.array(sorted(out), dtype=np.int64)
 
 

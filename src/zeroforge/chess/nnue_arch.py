@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zeroforge.chess.features import NUM_BUCKETS, NUM_FEATURES
+from zeroforge.chess.features import FEATURE_HASH, NUM_BUCKETS, NUM_FEATURES, NUM_PLANES
 
 HASH_MASK = 0xFFFFFFFF
 INPUT_SLICE_HASH = 0xEC42E90D  # Stockfish layers/input_slice.h
@@ -81,14 +81,14 @@ HALFKP = Arch(
 SFNNV5 = Arch(
     name="SFNNv5 HalfKAv2_hm 1024x2-16-32 (8 stacks)",
     version=0x7AF32F20,
-    feature_hash=0x7F234CB8,
-    features=NUM_FEATURES,  # chess.features: 32 king buckets x 704
+    feature_hash=FEATURE_HASH,  # chess.features, the feature set's one home
+    features=NUM_FEATURES,  # 32 king buckets x 704
     half_dims=1024,
     psqt_buckets=8,
     stacks=8,
     layers=((1024, 16), (30, 32), (32, 1)),
     king_buckets=NUM_BUCKETS,
-    planes=11,
+    planes=NUM_PLANES,
     block_offset=0,
 )
 ARCHS = (HALFKP, SFNNV5)

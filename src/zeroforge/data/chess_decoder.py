@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from zeroforge.chess.features import feature_tables
 from zeroforge.chess.records import ChessDataError, ReadStats
 from zeroforge.formats.binpack import HEADER, MAGIC, MAX_CHUNK_BYTES
 from zeroforge.formats.binpack import SUFFIX as BINPACK_SUFFIX
@@ -66,8 +67,10 @@ RECORD_DTYPE = np.dtype(
     ]
 )
 assert RECORD_DTYPE.itemsize == _decoder.record_size(), "record layout differs from decode.h"
+_decoder.load_features(*(table.tobytes() for table in feature_tables()))
 FLAG_IN_CHECK, FLAG_CAPTURE = 1, 2
-RECORDS_PER_ARRAY = 1 << 16  # decoded at a time (9 MiB of records)
+RECORDS_PER_ARRAY = 1 << 16  # decoded at a time (9 MiB of records; a chain fits: <= 65,536)
+MIN_PLY_BITS = 5  # a ply of movetext takes at least its score's first block: bounds the records
 SUFFIXES = (BINPACK_SUFFIX, BIN_SUFFIX, PLAIN_SUFFIX)
 Select = Callable[[int], bool]
 
@@ -134,10 +137,12 @@ def iter_binpack(
             with view[start:end] as payload:
                 offset = 0
                 while offset < len(payload):
-                    raw, next_offset, error, ply = _decoder.decode_binpack(
-                        payload, offset, RECORDS_PER_ARRAY
+                    room = min(RECORDS_PER_ARRAY, (len(payload) - offset) * 8 // MIN_PLY_BITS + 1)
+                    records = np.empty(room, RECORD_DTYPE)
+                    count, next_offset, error, ply = _decoder.decode_binpack(
+                        payload, offset, records
                     )
-                    records = _array(raw)
+                    records = records[:count]
                     stats.records += len(records)
                     if len(records):
                         yield index, records
@@ -172,9 +177,10 @@ def iter_bin(
             whole = min(block_bytes, (len(data) - start) // RECORD_BYTES * RECORD_BYTES)
             done = 0
             while done < whole:
+                records = np.empty((whole - done) // RECORD_BYTES, RECORD_DTYPE)
                 with view[start + done : start + whole] as part:
-                    raw, error, bad = _decoder.decode_bin(part)
-                records = _array(raw)
+                    count, error, bad = _decoder.decode_bin(part, records)
+                records = records[:count]
                 stats.records += len(records)
                 if len(records):
                     yield block, records

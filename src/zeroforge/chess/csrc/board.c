@@ -10,13 +10,14 @@ u64 KNIGHT_ATTACKS[64], KING_ATTACKS[64], PAWN_ATTACKS[2][64];
 static u64 RAYS[8][64];
 static const int RAY_FILE[8] = {0, 1, 1, -1, 0, -1, -1, 1};
 static const int RAY_RANK[8] = {1, 1, 0, 1, -1, -1, 0, -1};
+/* squares strictly between two squares on a line (0 if not on one), and the squares a bishop
+ * or rook on an empty board reaches */
+static u64 BETWEEN[64][64], DIAGONALS[64], LINES[64];
 /* castling rights kept when a move leaves or reaches the square */
 static uint8_t CASTLING_KEEP[64];
-/* HalfKAv2_hm king bucket of an oriented king square (files e-h), Stockfish half_ka_v2_hm.h */
-static int8_t KING_BUCKET[64];
-
-#define PLANE_SIZE 704
-#define KING_PLANE 10
+/* the feature set as tables, loaded from Python (chess/features.py, the one definition) */
+static FeatureTables FEATURES;
+static int features_loaded;
 
 static u64 step_mask(int sq, const int (*steps)[2], int count) {
     u64 mask = 0;
@@ -48,8 +49,16 @@ void board_init(void) {
             RAYS[d][sq] = ray;
         }
         CASTLING_KEEP[sq] = 15;
-        int rank = sq >> 3, file = sq & 7;
-        KING_BUCKET[sq] = file < 4 ? -1 : (int8_t)(4 * (7 - rank) + 7 - file);
+    }
+    for (int sq = 0; sq < 64; sq++) {
+        DIAGONALS[sq] = RAYS[1][sq] | RAYS[3][sq] | RAYS[5][sq] | RAYS[7][sq];
+        LINES[sq] = RAYS[0][sq] | RAYS[2][sq] | RAYS[4][sq] | RAYS[6][sq];
+        for (int d = 0; d < 8; d++) {
+            for (u64 ray = RAYS[d][sq]; ray; ray &= ray - 1) {
+                int to = LSB(ray);
+                BETWEEN[sq][to] = RAYS[d][sq] & ~RAYS[d][to] & ~BIT(to);
+            }
+        }
     }
     CASTLING_KEEP[4] = 15 & ~(WHITE_OO | WHITE_OOO);
     CASTLING_KEEP[0] = 15 & ~WHITE_OOO;
@@ -87,11 +96,6 @@ u64 attacks_of(int type, int sq, u64 occ) {
     case KING: return KING_ATTACKS[sq];
     default: return 0;
     }
-}
-
-int nth_set_square(u64 mask, int n) {
-    while (n-- > 0) mask &= mask - 1;
-    return LSB(mask);
 }
 
 void position_clear(Position *pos) {
@@ -183,6 +187,41 @@ static int king_safe_after(const Position *pos, Move m) {
     }
     int king = (pos->piece[m.from] >> 1) == KING ? m.to : king_square(pos, us);
     return !attacked_by(pos, king, us ^ 1, attackers, occ);
+}
+
+void king_info(const Position *pos, KingInfo *info) {
+    int us = pos->side, king = LSB(pos->type[KING] & pos->color[us]);
+    u64 theirs = pos->color[us ^ 1], occ = pos->color[0] | pos->color[1];
+    u64 diagonal = (pos->type[BISHOP] | pos->type[QUEEN]) & theirs;
+    u64 straight = (pos->type[ROOK] | pos->type[QUEEN]) & theirs;
+    u64 snipers = (DIAGONALS[king] & diagonal) | (LINES[king] & straight);
+    u64 checkers = (PAWN_ATTACKS[us][king] & pos->type[PAWN] & theirs) |
+                   (KNIGHT_ATTACKS[king] & pos->type[KNIGHT] & theirs);
+    u64 pinned = 0;
+    while (snipers) {
+        int sniper = LSB(snipers);
+        snipers &= snipers - 1;
+        u64 between = BETWEEN[king][sniper] & occ;
+        if (!between) checkers |= BIT(sniper);
+        else if (!(between & (between - 1))) pinned |= between & pos->color[us];
+    }
+    info->king = king;
+    info->checkers = checkers;
+    info->pinned = pinned;
+}
+
+int pseudo_legal_move_legal(const Position *pos, const KingInfo *info, Move m) {
+    if (m.kind == MOVE_CASTLE) return move_legal(pos, m);
+    if (m.from == info->king) {
+        u64 occ = (pos->color[0] | pos->color[1]) & ~BIT(m.from);
+        return !attacked_by(pos, m.to, pos->side ^ 1, pos->color[pos->side ^ 1] & ~BIT(m.to), occ);
+    }
+    if (m.kind == MOVE_EN_PASSANT) return king_safe_after(pos, m);
+    if (info->checkers) {
+        if (info->checkers & (info->checkers - 1)) return 0; /* double check: king moves only */
+        if (!(BIT(m.to) & (info->checkers | BETWEEN[info->king][LSB(info->checkers)]))) return 0;
+    }
+    return !(info->pinned & BIT(m.from)) || king_safe_after(pos, m);
 }
 
 int move_legal(const Position *pos, Move m) {
@@ -392,18 +431,39 @@ void move_to_uci(Move m, char out[6]) {
     out[5] = 0;
 }
 
-int halfka_features(const Position *pos, int perspective, int16_t *out) {
-    int king = king_square(pos, perspective);
-    int orient = (perspective == WHITE ? 0 : 56) ^ ((king & 7) < 4 ? 7 : 0);
-    int base = PLANE_SIZE * KING_BUCKET[king ^ orient];
+int load_features(const FeatureTables *tables) {
+    for (int side = 0; side < 2; side++)
+        for (int king = 0; king < 64; king++)
+            if (tables->king_mirror[side][king] > 1) return 0;
+    FEATURES = *tables;
+    features_loaded = 1;
+    return 1;
+}
+
+int features_ready(void) { return features_loaded; }
+
+/* both perspectives at once: one pass over the pieces in ascending square order */
+int both_features(const Position *pos, int first, int16_t *first_out, int16_t *second_out) {
+    int second = first ^ 1;
+    int king1 = LSB(pos->type[KING] & pos->color[first]);
+    int king2 = LSB(pos->type[KING] & pos->color[second]);
+    int base1 = FEATURES.king_base[first][king1], base2 = FEATURES.king_base[second][king2];
+    const int16_t *table1 = FEATURES.piece_square[first][FEATURES.king_mirror[first][king1]][0];
+    const int16_t *table2 = FEATURES.piece_square[second][FEATURES.king_mirror[second][king2]][0];
     u64 occ = pos->color[0] | pos->color[1];
     int count = 0;
     while (occ) {
         int sq = LSB(occ);
         occ &= occ - 1;
-        int code = pos->piece[sq], type = code >> 1;
-        int plane = type == KING ? KING_PLANE : 2 * type + ((code & 1) != perspective);
-        out[count++] = (int16_t)(base + (sq ^ orient) + 64 * plane);
+        int at = 64 * pos->piece[sq] + sq;
+        first_out[count] = (int16_t)(base1 + table1[at]);
+        second_out[count] = (int16_t)(base2 + table2[at]);
+        count++;
     }
     return count;
+}
+
+int halfka_features(const Position *pos, int perspective, int16_t *out) {
+    int16_t other[64];
+    return both_features(pos, perspective, out, other);
 }

@@ -32,8 +32,20 @@ typedef struct {
 } Move;
 
 #define BIT(sq) (1ULL << (sq))
-#define POPCOUNT(b) __builtin_popcountll(b)
 #define LSB(b) __builtin_ctzll(b)
+
+/* Without the popcnt instruction (not in the x86-64 baseline) __builtin_popcountll is a
+ * library call; this inline form is faster then. */
+static inline int POPCOUNT(u64 b) {
+#if defined(__POPCNT__) || !defined(__x86_64__)
+    return __builtin_popcountll(b);
+#else
+    b = b - ((b >> 1) & 0x5555555555555555ULL);
+    b = (b & 0x3333333333333333ULL) + ((b >> 2) & 0x3333333333333333ULL);
+    b = (b + (b >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return (int)((b * 0x0101010101010101ULL) >> 56);
+#endif
+}
 
 extern u64 KNIGHT_ATTACKS[64], KING_ATTACKS[64], PAWN_ATTACKS[2][64];
 
@@ -41,7 +53,15 @@ void board_init(void);
 u64 bishop_attacks(int sq, u64 occ);
 u64 rook_attacks(int sq, u64 occ);
 u64 attacks_of(int type, int sq, u64 occ);
-int nth_set_square(u64 mask, int n);
+/* the square of the n-th set bit of mask (n from 0, ascending) */
+static inline int nth_set_square(u64 mask, int n) {
+#ifdef __BMI2__
+    return LSB(__builtin_ia32_pdep_di(1ULL << n, mask));
+#else
+    while (n-- > 0) mask &= mask - 1;
+    return LSB(mask);
+#endif
+}
 
 void position_clear(Position *pos);
 void put_piece(Position *pos, int code, int sq);
@@ -66,7 +86,29 @@ const char *parse_fen(const char *fen, Position *pos);
 const char *parse_uci(const Position *pos, const char *uci, Move *m);
 void move_to_uci(Move m, char out[6]);
 
-/* HalfKAv2_hm feature indices of the position from `perspective`; returns how many (<= 32) */
+/* The side to move's king, the pieces giving check and its pieces pinned to the king */
+typedef struct {
+    u64 checkers, pinned;
+    int king;
+} KingInfo;
+void king_info(const Position *pos, KingInfo *info);
+/* is a pseudo-legal move (a destination among piece_targets, or castling) legal? */
+int pseudo_legal_move_legal(const Position *pos, const KingInfo *info, Move m);
+
+/* The feature set (HalfKAv2_hm) as tables, made by chess/features.py (its one definition):
+ * feature of a piece (code) on `sq`, seen by `perspective` whose king is on `king` =
+ * king_base[perspective][king] + piece_square[perspective][king_mirror[perspective][king]]
+ * [code][sq]. */
+typedef struct {
+    int16_t king_base[2][64];
+    uint8_t king_mirror[2][64];
+    int16_t piece_square[2][2][12][64];
+} FeatureTables;
+int load_features(const FeatureTables *tables); /* 0 if the tables are malformed */
+int features_ready(void);
+/* features of both perspectives (`first`, then the other), ascending square order of the
+ * pieces; returns how many per perspective (<= 32) */
+int both_features(const Position *pos, int first, int16_t *first_out, int16_t *second_out);
 int halfka_features(const Position *pos, int perspective, int16_t *out);
 
 #endif

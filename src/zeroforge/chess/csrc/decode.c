@@ -12,13 +12,7 @@
 #define SFEN_BITS 256
 
 static Record *next_record(Output *out) {
-    if (out->count == out->capacity) {
-        size_t capacity = out->capacity ? 2 * out->capacity : 256;
-        Record *grown = realloc(out->records, capacity * sizeof(Record));
-        if (!grown) return 0;
-        out->records = grown;
-        out->capacity = capacity;
-    }
+    if (out->count == out->capacity) return 0;
     return &out->records[out->count++];
 }
 
@@ -47,25 +41,34 @@ static const char *move_problem(const Position *pos, Move m) {
     return 0;
 }
 
-static const char *emit(const Position *pos, Move m, int score, int ply, int result,
-                        Output *out) {
+/* the record of `pos` and its move; `info` is king_info(pos) */
+static const char *emit(const Position *pos, const KingInfo *info, Move m, int score, int ply,
+                        int result, Output *out) {
     Record *r = next_record(out);
-    if (!r) return "out of memory";
-    int n = halfka_features(pos, pos->side, r->us);
-    for (int i = n; i < MAX_ACTIVE; i++) r->us[i] = -1;
-    n = halfka_features(pos, pos->side ^ 1, r->them);
-    for (int i = n; i < MAX_ACTIVE; i++) r->them[i] = -1;
-    int target = pos->piece[m.to];
+    if (!r) return "record buffer full";
+    int n = both_features(pos, pos->side, r->us, r->them);
+    for (int i = n; i < MAX_ACTIVE; i++) r->us[i] = r->them[i] = -1;
     r->score = (int16_t)score;
     r->ply = (uint16_t)ply;
     r->move = (uint16_t)(m.from | m.to << 6 | m.promo << 12);
     r->result = (int8_t)result;
     r->side = pos->side;
     r->pieces = (uint8_t)n;
-    r->flags = (uint8_t)((in_check(pos) ? FLAG_IN_CHECK : 0) |
-                         (m.kind != MOVE_CASTLE && target >= 0 ? FLAG_CAPTURE : 0));
+    r->flags = (uint8_t)((info->checkers ? FLAG_IN_CHECK : 0) |
+                         (m.kind != MOVE_CASTLE && pos->piece[m.to] >= 0 ? FLAG_CAPTURE : 0));
     memset(r->pad, 0, sizeof r->pad);
     return 0;
+}
+
+/* a checked record of a position and its move (stems, .bin, .plain) */
+static const char *emit_checked(const Position *pos, Move m, int score, int ply, int result,
+                                Output *out) {
+    KingInfo info;
+    const char *problem = check_values(score, ply, result);
+    if (!problem) problem = move_problem(pos, m);
+    if (problem) return problem;
+    king_info(pos, &info);
+    return emit(pos, &info, m, score, ply, result, out);
 }
 
 /* ---- .binpack ------------------------------------------------------------------------ */
@@ -153,8 +156,7 @@ static const char *decode_stem(const uint8_t *s, Position *pos, Move *m, int *sc
     *ply = ply_result & 0x3FFF;
     *result = unzigzag(ply_result >> 14);
     pos->rule50 = (uint16_t)be16(s + 30);
-    problem = check_values(*score, *ply, *result);
-    return problem ? problem : move_problem(pos, *m);
+    return 0;
 }
 
 /* the next move of the movetext (as nnue-pytorch enumerates candidate squares) */
@@ -212,9 +214,11 @@ static const char *decode_score(Bits *bits, int *delta) {
     return 0;
 }
 
-/* one chain at `offset`; returns the offset after it, or 0 with out->error set */
+/* one chain at `offset`; returns the offset after it, 0 with out->error set, or `offset`
+ * itself (nothing decoded) when the chain does not fit the records left in `out` */
 static size_t decode_chain(const uint8_t *data, size_t size, size_t offset, Output *out) {
     Position pos;
+    KingInfo info;
     Move m;
     int score, ply, result;
     out->error_ply = 0;
@@ -222,20 +226,26 @@ static size_t decode_chain(const uint8_t *data, size_t size, size_t offset, Outp
         out->error = "trailing bytes too few for a chain";
         return 0;
     }
+    unsigned plies = be16(data + offset + STEM_BYTES);
+    /* a chain that does not fit waits for an empty buffer; one that does not fit an empty
+     * buffer claims more plies than its bits can hold and fails as it runs out of them */
+    if (out->count && out->capacity - out->count < 1 + (size_t)plies) return offset;
     const char *problem = decode_stem(data + offset, &pos, &m, &score, &ply, &result);
-    if (!problem) problem = emit(&pos, m, score, ply, result, out);
+    if (!problem) problem = emit_checked(&pos, m, score, ply, result, out);
     if (problem) {
         out->error = problem;
         return 0;
     }
-    unsigned plies = be16(data + offset + STEM_BYTES);
     Bits bits = {data, 8 * (offset + STEM_BYTES + 2), 8 * size};
     for (unsigned step = 1; step <= plies; step++) {
         out->error_ply = (int)step;
         do_move(&pos, m);
+        king_info(&pos, &info);
         int delta = 0;
         problem = decode_move(&pos, &bits, &m);
-        if (!problem) problem = move_problem(&pos, m);
+        if (!problem && !pseudo_legal_move_legal(&pos, &info, m))
+            problem = m.kind == MOVE_CASTLE ? "illegal castling"
+                                            : "illegal move (leaves the king in check)";
         if (!problem) problem = decode_score(&bits, &delta);
         if (!problem) {
             score = (int16_t)(-score + delta);
@@ -243,7 +253,7 @@ static size_t decode_chain(const uint8_t *data, size_t size, size_t offset, Outp
             result = -result;
             problem = check_values(score, ply, result);
         }
-        if (!problem) problem = emit(&pos, m, score, ply, result, out);
+        if (!problem) problem = emit(&pos, &info, m, score, ply, result, out);
         if (problem) {
             out->error = problem;
             return 0;
@@ -252,14 +262,14 @@ static size_t decode_chain(const uint8_t *data, size_t size, size_t offset, Outp
     return (bits.bit + 7) >> 3;
 }
 
-size_t decode_binpack_chains(const uint8_t *data, size_t size, size_t offset, size_t limit,
-                             Output *out) {
-    while (offset < size && out->count < limit) {
+size_t decode_binpack_chains(const uint8_t *data, size_t size, size_t offset, Output *out) {
+    while (offset < size) {
         size_t next = decode_chain(data, size, offset, out);
         if (!next) {
             out->error_at = offset;
             return offset;
         }
+        if (next == offset) return offset; /* full */
         offset = next;
     }
     return offset;
@@ -347,10 +357,7 @@ static const char *decode_bin_record(const uint8_t *r, Output *out) {
             return "castling to a square that is no corner of the king's rank";
         m.to = (uint8_t)((m.to & 56) + ((m.to & 7) ? 6 : 2));
     }
-    problem = check_values(score, ply, result);
-    if (!problem) problem = move_problem(&pos, m);
-    if (!problem) problem = emit(&pos, m, score, ply, result, out);
-    return problem;
+    return emit_checked(&pos, m, score, ply, result, out);
 }
 
 void decode_bin_records(const uint8_t *data, size_t count, Output *out) {
@@ -370,8 +377,7 @@ const char *decode_fen_record(const char *fen, const char *uci, int score, int p
     Move m;
     const char *problem = parse_fen(fen, &pos);
     if (!problem) problem = position_problem(&pos);
-    if (!problem) problem = check_values(score, ply, result);
     if (!problem) problem = parse_uci(&pos, uci, &m);
-    if (!problem) problem = emit(&pos, m, score, ply, result, out);
+    if (!problem) problem = emit_checked(&pos, m, score, ply, result, out);
     return problem;
 }

@@ -28,18 +28,20 @@ typedef struct {
 } Record;
 
 typedef struct {
-    Record *records;
+    Record *records;   /* the caller's buffer of `capacity` records */
     size_t count, capacity;
     const char *error; /* static message, NULL if all went well */
     size_t error_at;   /* byte offset (binpack: of the bad chain) or record index (bin) */
     int error_ply;     /* binpack: the ply of the chain that failed (0 = its stem) */
 } Output;
 
-/* Whole chains from data[offset:size] until at least `limit` records are out or the data
- * ends; returns the offset after the last complete chain (on error: of the bad chain). */
-size_t decode_binpack_chains(const uint8_t *data, size_t size, size_t offset, size_t limit,
-                             Output *out);
-/* `count` 40-byte .bin records; stops at the first bad one (out->error_at = its index) */
+/* Whole chains from data[offset:size] while the next chain fits the records left in `out`, or
+ * until the data ends; returns the offset after the last complete chain (on error: of the bad
+ * chain). An empty `out` must have room for every record the rest of the data could hold (a
+ * ply takes at least 5 bits), or for 65,536 (the longest chain). */
+size_t decode_binpack_chains(const uint8_t *data, size_t size, size_t offset, Output *out);
+/* `count` 40-byte .bin records (out has room for them); stops at the first bad one
+ * (out->error_at = its index) */
 void decode_bin_records(const uint8_t *data, size_t count, Output *out);
 /* one record from a FEN, a UCI move and the numbers (.plain); NULL or a message */
 const char *decode_fen_record(const char *fen, const char *uci, int score, int ply, int result,

@@ -6,66 +6,115 @@
 #include <Python.h>
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "board.h"
 #include "decode.h"
-
-static PyObject *records_bytes(Output *out) {
-    PyObject *data = PyBytes_FromStringAndSize((const char *)out->records,
-                                               (Py_ssize_t)(out->count * sizeof(Record)));
-    free(out->records);
-    return data;
-}
 
 static PyObject *error_or_none(const char *error) {
     if (error) return PyUnicode_FromString(error);
     Py_RETURN_NONE;
 }
 
-/* decode_binpack(buffer, offset, limit) -> (records, next offset, error or None, error ply) */
+/* the caller's writable buffer of records as an Output; 0 (exception set) if unusable */
+static int records_out(Py_buffer *records, Output *out) {
+    if (!features_ready()) {
+        PyErr_SetString(PyExc_RuntimeError, "load_features() was not called");
+        return 0;
+    }
+    if (records->len % sizeof(Record)) {
+        PyErr_SetString(PyExc_ValueError, "record buffer is not a whole number of records");
+        return 0;
+    }
+    out->records = records->buf;
+    out->capacity = (size_t)records->len / sizeof(Record);
+    return 1;
+}
+
+/* decode_binpack(buffer, offset, records) -> (count, next offset, error or None, error ply):
+ * whole chains from `offset` while the next one fits the writable `records` buffer */
 static PyObject *py_decode_binpack(PyObject *self, PyObject *args) {
-    Py_buffer view;
-    Py_ssize_t offset, limit;
-    if (!PyArg_ParseTuple(args, "y*nn", &view, &offset, &limit)) return NULL;
+    Py_buffer view, records;
+    Py_ssize_t offset;
+    if (!PyArg_ParseTuple(args, "y*nw*", &view, &offset, &records)) return NULL;
     Output out = {0};
-    size_t next;
-    Py_BEGIN_ALLOW_THREADS;
-    next = decode_binpack_chains(view.buf, (size_t)view.len, (size_t)offset, (size_t)limit, &out);
-    Py_END_ALLOW_THREADS;
+    size_t next = 0;
+    int ok = records_out(&records, &out);
+    if (ok) {
+        Py_BEGIN_ALLOW_THREADS;
+        next = decode_binpack_chains(view.buf, (size_t)view.len, (size_t)offset, &out);
+        Py_END_ALLOW_THREADS;
+    }
     PyBuffer_Release(&view);
-    PyObject *data = records_bytes(&out);
-    if (!data) return NULL;
-    return Py_BuildValue("(NnNi)", data, (Py_ssize_t)next, error_or_none(out.error),
-                         out.error_ply);
+    PyBuffer_Release(&records);
+    if (!ok) return NULL;
+    return Py_BuildValue("(nnNi)", (Py_ssize_t)out.count, (Py_ssize_t)next,
+                         error_or_none(out.error), out.error_ply);
 }
 
-/* decode_bin(buffer) -> (records, error or None, index of the bad record) */
+/* decode_bin(buffer, records) -> (count, error or None, index of the bad record) */
 static PyObject *py_decode_bin(PyObject *self, PyObject *args) {
-    Py_buffer view;
-    if (!PyArg_ParseTuple(args, "y*", &view)) return NULL;
+    Py_buffer view, records;
+    if (!PyArg_ParseTuple(args, "y*w*", &view, &records)) return NULL;
     Output out = {0};
-    Py_BEGIN_ALLOW_THREADS;
-    decode_bin_records(view.buf, (size_t)view.len / 40, &out);
-    Py_END_ALLOW_THREADS;
+    int ok = records_out(&records, &out);
+    if (ok && out.capacity < (size_t)view.len / 40) {
+        PyErr_SetString(PyExc_ValueError, "record buffer smaller than the .bin records");
+        ok = 0;
+    }
+    if (ok) {
+        Py_BEGIN_ALLOW_THREADS;
+        decode_bin_records(view.buf, (size_t)view.len / 40, &out);
+        Py_END_ALLOW_THREADS;
+    }
     PyBuffer_Release(&view);
-    PyObject *data = records_bytes(&out);
-    if (!data) return NULL;
-    return Py_BuildValue("(NNn)", data, error_or_none(out.error), (Py_ssize_t)out.error_at);
+    PyBuffer_Release(&records);
+    if (!ok) return NULL;
+    return Py_BuildValue("(nNn)", (Py_ssize_t)out.count, error_or_none(out.error),
+                         (Py_ssize_t)out.error_at);
 }
 
-/* decode_fen(fen, uci, score, ply, result) -> one record; ValueError if it is bad */
+/* decode_fen(fen, uci, score, ply, result) -> one record (bytes); ValueError if it is bad */
 static PyObject *py_decode_fen(PyObject *self, PyObject *args) {
     const char *fen, *uci;
     int score, ply, result;
     if (!PyArg_ParseTuple(args, "ssiii", &fen, &uci, &score, &ply, &result)) return NULL;
-    Output out = {0};
+    if (!features_ready()) {
+        PyErr_SetString(PyExc_RuntimeError, "load_features() was not called");
+        return NULL;
+    }
+    Record record;
+    Output out = {&record, 0, 1, 0, 0, 0};
     const char *problem = decode_fen_record(fen, uci, score, ply, result, &out);
     if (problem) {
-        free(out.records);
         PyErr_SetString(PyExc_ValueError, problem);
         return NULL;
     }
-    return records_bytes(&out);
+    return PyBytes_FromStringAndSize((const char *)&record, sizeof record);
+}
+
+/* load_features(king_base, king_mirror, piece_square): the feature set's tables (board.h
+ * FeatureTables, C order) as made by chess/features.py */
+static PyObject *py_load_features(PyObject *self, PyObject *args) {
+    Py_buffer base, mirror, square;
+    if (!PyArg_ParseTuple(args, "y*y*y*", &base, &mirror, &square)) return NULL;
+    FeatureTables tables;
+    int ok = base.len == sizeof tables.king_base && mirror.len == sizeof tables.king_mirror &&
+             square.len == sizeof tables.piece_square;
+    if (ok) {
+        memcpy(tables.king_base, base.buf, sizeof tables.king_base);
+        memcpy(tables.king_mirror, mirror.buf, sizeof tables.king_mirror);
+        memcpy(tables.piece_square, square.buf, sizeof tables.piece_square);
+        ok = load_features(&tables);
+    }
+    PyBuffer_Release(&base);
+    PyBuffer_Release(&mirror);
+    PyBuffer_Release(&square);
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "feature tables of the wrong shape or values");
+        return NULL;
+    }
+    Py_RETURN_NONE;
 }
 
 static int fen_position(const char *fen, Position *pos) {
@@ -110,6 +159,7 @@ static PyMethodDef METHODS[] = {
     {"decode_binpack", py_decode_binpack, METH_VARARGS, "binpack chains -> records"},
     {"decode_bin", py_decode_bin, METH_VARARGS, ".bin records -> records"},
     {"decode_fen", py_decode_fen, METH_VARARGS, "FEN, UCI move, score, ply, result -> record"},
+    {"load_features", py_load_features, METH_VARARGS, "the feature set's tables"},
     {"perft", py_perft, METH_VARARGS, "leaf nodes of the legal move tree to a depth"},
     {"legal_moves", py_legal_moves, METH_VARARGS, "legal moves of a FEN, UCI"},
     {"record_size", py_record_size, METH_NOARGS, "bytes per record"},
