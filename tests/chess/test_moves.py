@@ -9,7 +9,7 @@ from zeroforge.chess.moves import (
     encode_compressed_move,
     encode_sf_move,
 )
-from zeroforge.formats.binpack import BitReader, _Chain, decode_ply, encode_ply
+from zeroforge.formats.binpack_codec import BitReader, Chain, decode_ply, encode_ply
 
 
 def _positions(data, start: str, plies: int) -> chess.Board:
@@ -47,7 +47,7 @@ def test_every_legal_move_survives_each_encoding(data, start, plies):
     for move in board.legal_moves:
         assert decode_sf_move(encode_sf_move(board, move)) == move
         assert decode_compressed_move(encode_compressed_move(board, move))[0] == move
-        chain = _Chain.__new__(_Chain)
+        chain = Chain.__new__(Chain)
         chain.plies, chain.value, chain.nbits, chain.last_score, chain.stem = 0, 0, 0, 0, b""
         chain.add(encode_ply(board, move), 0)
         bits = BitReader(chain.bytes()[2:], 0)  # skip the (empty) stem's ply count

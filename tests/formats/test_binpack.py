@@ -8,14 +8,8 @@ from hypothesis import strategies as st
 
 from tests.chess.games import SPECIAL_FENS, games, play
 from zeroforge.chess.records import ChessDataError, ReadStats, TrainingRecord
-from zeroforge.formats.binpack import (
-    BinpackWriter,
-    encode_binpack,
-    read_binpack,
-    unzigzag,
-    write_binpack,
-    zigzag,
-)
+from zeroforge.formats.binpack import BinpackWriter, encode_binpack, read_binpack, write_binpack
+from zeroforge.formats.binpack_codec import unzigzag, zigzag
 
 
 def _normalised(records):

@@ -37,8 +37,9 @@ import numpy as np
 
 from zeroforge.chess.features import feature_tables
 from zeroforge.chess.records import ChessDataError, ReadStats
-from zeroforge.formats.binpack import HEADER, MAGIC, MAX_CHUNK_BYTES
 from zeroforge.formats.binpack import SUFFIX as BINPACK_SUFFIX
+from zeroforge.formats.binpack import chunks as binpack_chunks
+from zeroforge.formats.binpack import map_file
 from zeroforge.formats.plain import SUFFIX as PLAIN_SUFFIX
 from zeroforge.formats.plain import read_plain
 from zeroforge.formats.sfbin import RECORD_BYTES
@@ -83,42 +84,6 @@ def empty_records() -> np.ndarray:
     return np.empty(0, dtype=RECORD_DTYPE)
 
 
-def _mapped(path: str | os.PathLike) -> mmap.mmap | bytes:
-    try:
-        with open(path, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-    except OSError as error:
-        raise ChessDataError(path, "byte 0", f"cannot read file ({error.strerror})") from None
-
-
-def _binpack_chunks(path, data, stats: ReadStats, skip_bad: bool) -> Iterator[tuple[int, int, int]]:
-    """(index, payload start, payload end) of each chunk; a bad header ends the file or, with
-    skip_bad, reading resumes at the next chunk magic."""
-    index, offset, size = 0, 0, len(data)
-    while offset < size:
-        magic, length = HEADER.unpack(bytes(data[offset : offset + HEADER.size]).ljust(8, b"\0"))
-        problem = None
-        if size - offset < HEADER.size:
-            problem = f"cut short: {size - offset} bytes of a chunk header"
-        elif magic != MAGIC:
-            problem = f"no chunk header (found {magic!r}, expected {MAGIC!r})"
-        elif length > MAX_CHUNK_BYTES:
-            problem = f"chunk of {length} bytes > {MAX_CHUNK_BYTES}: not a binpack?"
-        elif offset + HEADER.size + length > size:
-            problem = f"cut short: {size - offset - HEADER.size} of {length} payload bytes"
-        if problem:
-            stats.bad(ChessDataError(path, f"chunk {index} (byte {offset})", problem), skip_bad)
-            found = data.find(MAGIC, offset + 1)
-            if found < 0:
-                return
-            offset, index = found, index + 1
-            continue
-        yield index, offset + HEADER.size, offset + HEADER.size + length
-        offset += HEADER.size + length
-        index += 1
-
-
 def iter_binpack(
     path: str | os.PathLike,
     skip_bad: bool = False,
@@ -126,32 +91,33 @@ def iter_binpack(
     select: Select | None = None,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """(chunk index, records) of a .binpack file; with skip_bad a bad chain costs the rest of
-    its chunk (the bit stream cannot be resynchronised), as in formats.binpack."""
+    its chunk (the bit stream cannot be resynchronised), as in formats.binpack. Records of
+    many chunks share one array (a small chunk costs no allocation of its own)."""
     stats = stats if stats is not None else ReadStats()
-    data = _mapped(path)
+    data = map_file(path, "chunk 0 (byte 0)")
     view = memoryview(data)
+    records, used = empty_records(), 0
+    raw = records.view(np.uint8)  # (a plain buffer is quicker to hand to C than records)
     try:
-        for index, start, end in _binpack_chunks(path, data, stats, skip_bad):
+        for index, start, end in binpack_chunks(path, data, stats, skip_bad):
             if select is not None and not select(index):
                 continue
-            with view[start:end] as payload:
-                offset = 0
-                while offset < len(payload):
-                    room = min(RECORDS_PER_ARRAY, (len(payload) - offset) * 8 // MIN_PLY_BITS + 1)
-                    records = np.empty(room, RECORD_DTYPE)
-                    count, next_offset, error, ply = _decoder.decode_binpack(
-                        payload, offset, records
-                    )
-                    records = records[:count]
-                    stats.records += len(records)
-                    if len(records):
-                        yield index, records
-                    if error:
-                        where = f"chunk {index}, chain at byte {start + next_offset}"
-                        reason = f"ply {ply}: {error}" if ply else f"stem: {error}"
-                        stats.bad(ChessDataError(path, where, reason), skip_bad)
-                        break
-                    offset = next_offset
+            offset = start
+            while offset < end:
+                room = min(RECORDS_PER_ARRAY, (end - offset) * 8 // MIN_PLY_BITS + 1)
+                if len(records) - used < room:
+                    records, used = np.empty(RECORDS_PER_ARRAY, RECORD_DTYPE), 0
+                    raw = records.view(np.uint8)
+                count, offset, error, ply = _decoder.decode_binpack(view, offset, end, raw, used)
+                stats.records += count
+                if count:
+                    yield index, records[used : used + count]
+                    used += count
+                if error:
+                    where = f"chunk {index}, chain at byte {offset}"
+                    reason = f"ply {ply}: {error}" if ply else f"stem: {error}"
+                    stats.bad(ChessDataError(path, where, reason), skip_bad)
+                    break
     finally:
         view.release()
         if isinstance(data, mmap.mmap):
@@ -166,7 +132,7 @@ def iter_bin(
 ) -> Iterator[tuple[int, np.ndarray]]:
     """(block index, records) of a .bin file, RECORDS_PER_ARRAY records a block."""
     stats = stats if stats is not None else ReadStats()
-    data = _mapped(path)
+    data = map_file(path, "record 0 (byte 0)")
     view = memoryview(data)
     block_bytes = RECORDS_PER_ARRAY * RECORD_BYTES
     try:

@@ -50,13 +50,35 @@ def rows(records: Records) -> int:
 
 
 def take(records: Records, index) -> Records:
-    return {key: value[index] for key, value in records.items()}
+    """Rows `index` of every field: a slice gives views; an index array copies, with np.take
+    (for structured rows several times faster than fancy indexing)."""
+    if isinstance(index, slice):
+        return {key: value[index] for key, value in records.items()}
+    return {key: np.take(value, index, axis=0) for key, value in records.items()}
+
+
+def concat_arrays(arrays: list[np.ndarray]) -> np.ndarray:
+    """np.concatenate; structured rows are joined as bytes (numpy's structured path is 10x
+    slower)."""
+    if len(arrays) == 1:
+        return arrays[0]
+    if arrays[0].dtype.names is None:
+        return np.concatenate(arrays)
+    joined = np.concatenate([a.reshape(-1).view(np.uint8) for a in arrays])
+    return joined.view(arrays[0].dtype).reshape(-1, *arrays[0].shape[1:])
 
 
 def concat(parts: list[Records]) -> Records:
     if len(parts) == 1:
         return parts[0]
-    return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    return {key: concat_arrays([p[key] for p in parts]) for key in parts[0]}
+
+
+def _put(store: np.ndarray, slots: np.ndarray, value: np.ndarray) -> None:
+    if store.ndim == 1:
+        np.put(store, slots, value)  # (for structured rows 10x faster than store[slots] = )
+    else:
+        store[slots] = value
 
 
 class ShuffleBuffer:
@@ -93,7 +115,7 @@ class ShuffleBuffer:
             slots = self.rng.choice(self.capacity, size=k, replace=False)
             out.append(take(self.store, slots))  # fancy indexing copies
             for key, value in part.items():
-                self.store[key][slots] = value
+                _put(self.store[key], slots, value)
             start += k
         return out
 

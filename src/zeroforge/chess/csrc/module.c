@@ -16,33 +16,40 @@ static PyObject *error_or_none(const char *error) {
     Py_RETURN_NONE;
 }
 
-/* the caller's writable buffer of records as an Output; 0 (exception set) if unusable */
-static int records_out(Py_buffer *records, Output *out) {
+/* the caller's writable buffer of records, from record `first` on, as an Output; 0 (exception
+ * set) if unusable */
+static int records_out(Py_buffer *records, Py_ssize_t first, Output *out) {
     if (!features_ready()) {
         PyErr_SetString(PyExc_RuntimeError, "load_features() was not called");
         return 0;
     }
-    if (records->len % sizeof(Record)) {
-        PyErr_SetString(PyExc_ValueError, "record buffer is not a whole number of records");
+    Py_ssize_t whole = records->len / (Py_ssize_t)sizeof(Record);
+    if (records->len % sizeof(Record) || first < 0 || first > whole) {
+        PyErr_SetString(PyExc_ValueError, "record buffer is not whole records past `first`");
         return 0;
     }
-    out->records = records->buf;
-    out->capacity = (size_t)records->len / sizeof(Record);
+    out->records = (Record *)records->buf + first;
+    out->capacity = (size_t)(whole - first);
     return 1;
 }
 
-/* decode_binpack(buffer, offset, records) -> (count, next offset, error or None, error ply):
- * whole chains from `offset` while the next one fits the writable `records` buffer */
+/* decode_binpack(buffer, offset, end, records, first) -> (count, next offset, error or None,
+ * error ply): whole chains of buffer[offset:end] (a chunk's payload) into the writable buffer
+ * `records` from record `first` on, while the next chain fits */
 static PyObject *py_decode_binpack(PyObject *self, PyObject *args) {
     Py_buffer view, records;
-    Py_ssize_t offset;
-    if (!PyArg_ParseTuple(args, "y*nw*", &view, &offset, &records)) return NULL;
+    Py_ssize_t offset, end, first;
+    if (!PyArg_ParseTuple(args, "y*nnw*n", &view, &offset, &end, &records, &first)) return NULL;
     Output out = {0};
     size_t next = 0;
-    int ok = records_out(&records, &out);
+    int ok = records_out(&records, first, &out);
+    if (ok && (offset < 0 || offset > end || end > view.len)) {
+        PyErr_SetString(PyExc_ValueError, "offset and end outside the buffer");
+        ok = 0;
+    }
     if (ok) {
         Py_BEGIN_ALLOW_THREADS;
-        next = decode_binpack_chains(view.buf, (size_t)view.len, (size_t)offset, &out);
+        next = decode_binpack_chains(view.buf, (size_t)end, (size_t)offset, &out);
         Py_END_ALLOW_THREADS;
     }
     PyBuffer_Release(&view);
@@ -57,7 +64,7 @@ static PyObject *py_decode_bin(PyObject *self, PyObject *args) {
     Py_buffer view, records;
     if (!PyArg_ParseTuple(args, "y*w*", &view, &records)) return NULL;
     Output out = {0};
-    int ok = records_out(&records, &out);
+    int ok = records_out(&records, 0, &out);
     if (ok && out.capacity < (size_t)view.len / 40) {
         PyErr_SetString(PyExc_ValueError, "record buffer smaller than the .bin records");
         ok = 0;
