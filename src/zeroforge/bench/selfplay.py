@@ -73,7 +73,7 @@ def _markdown(figures: dict, rows: list, quick: bool, cap: int) -> str:
         "## Self-play games/hour against workers (`selfplay`)",
         "",
         "`zeroforge selfplay` end to end with random nets (`LZNet` exported by "
-        "`formats.lzweights`, torch seed 2026): leelaz `--cpu-only -t 1 -m 30 -n -d -r 1`, one "
+        "`convert.lzweights`, torch seed 2026): leelaz `--cpu-only -t 1 -m 30 -n -d -r 1`, one "
         f"process per game, finished games scored by GNU Go `final_score` at level {SCORE_LEVEL}"
         + (f", games capped at {cap} moves (scored by `estimate_score`)" if cap else "")
         + ". Random nets rarely pass, so their games run long (400-800 moves).",
