@@ -21,6 +21,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "selfplay": ("zeroforge.commands.selfplay", "self-play games with leelaz"),
     "sgf2chunks": ("zeroforge.commands.sgf2chunks", "convert SGF games to training chunks"),
     "gnugo-games": ("zeroforge.commands.gnugo_games", "GNU Go vs GNU Go games as data"),
+    "annotate": ("zeroforge.commands.annotate", "write finished games' final areas (TB/TW)"),
+    "ladder": ("zeroforge.commands.ladder", "rate Go nets against GNU Go levels (Elo, PNG)"),
     "compare": ("zeroforge.commands.compare", "compare training runs"),
     "analyze": ("zeroforge.commands.analyze", "analyse LZ or NNUE weights"),
     "nnue": ("zeroforge.commands.nnue", "Stockfish NNUE: convert, gensfen, export, check, relabel"),

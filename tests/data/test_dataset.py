@@ -221,3 +221,36 @@ def test_bad_options(tmp_path):
     ):
         with pytest.raises(ValueError):
             GoDataset(tmp_path, **{"batch_size": 4, **bad})
+
+
+def test_symmetries_move_the_ownership_with_the_planes(tmp_path):
+    """Ownership targets are board planes: every symmetry must move them as it moves the
+    stones. Here each position's ownership is its own stones minus the opponent's (t = 0), so
+    after augmentation it must still equal plane 0 minus plane 8 of the same batch row."""
+    from zeroforge.formats.shards import Shard, write_shard
+
+    n = 64
+    positions = make_positions(n, seed=4)
+    ownership = positions.planes[:, 0].astype(np.int8) - positions.planes[:, 8].astype(np.int8)
+    ownership[positions.planes[:, 0].astype(bool) & positions.planes[:, 8].astype(bool)] = 0
+    score = np.arange(n, dtype=np.float32)
+    write_shard(tmp_path / "own.zfs", Shard(positions, ownership=ownership, score=score))
+    seen = set()
+    for epoch in range(3):
+        data = GoDataset(tmp_path, batch_size=16, shuffle_buffer=8, seed=epoch)
+        for batch in data:
+            planes = batch["planes"].numpy().reshape(-1, 18, NUM_POINTS).astype(np.int8)
+            expected = planes[:, 0] - planes[:, 8]
+            expected[(planes[:, 0] == 1) & (planes[:, 8] == 1)] = 0
+            assert batch["ownership"].dtype == torch.float32
+            assert np.array_equal(batch["ownership"].numpy(), expected)
+            for row, value in enumerate(batch["score"].numpy()):  # the score stays the row's
+                i = int(value)
+                found = [
+                    s
+                    for s in range(8)
+                    if np.array_equal(transform_moves(positions.planes[i], s), planes[row, :16])
+                ]
+                assert found
+                seen.add(found[0])
+    assert len(seen) == 8

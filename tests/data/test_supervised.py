@@ -229,3 +229,32 @@ def test_full_gnugo_game(lowercase_tmp, lz_weights):
     ours = game_positions(sgf.Sgf_game.from_bytes(path.read_bytes()))
     assert len(ours) == len(game.moves) > 100
     assert record_keys(ours) == record_keys(theirs)
+
+
+def test_game_targets_read_the_final_area_for_the_side_to_move():
+    from zeroforge.data.supervised import game_targets
+
+    # SGF rows count from the top: [as] is A1. Black owns A1 B1 C1, white T1 T19 S1; komi 0.5
+    game = _game(
+        "(;GM[1]FF[4]SZ[19]KM[0.5]RE[B+0.5];B[as];W[ss];B[bs];W[rs]TB[as][bs][cs]TW[ss][sa][rs])"
+    )
+    targets = game_targets(game)
+    assert np.array_equal(targets.positions.side_to_move, [0, 1, 0, 1])
+    owner = np.zeros(361, dtype=np.int8)
+    for point in ("A1", "B1", "C1"):
+        owner[vertex_to_move(point)] = 1
+    for point in ("T1", "T19", "S1"):
+        owner[vertex_to_move(point)] = -1
+    assert np.array_equal(targets.ownership[0], owner)
+    assert np.array_equal(targets.ownership[1], -owner)
+    assert targets.ownership.dtype == np.int8
+    assert np.allclose(targets.score, [-0.5, 0.5, -0.5, 0.5])  # 3 - 3 - 0.5 for black
+
+
+def test_game_targets_need_the_final_area():
+    from zeroforge.data.supervised import game_targets
+
+    with pytest.raises(UnusableGame, match="no final area"):
+        game_targets(_game("(;GM[1]FF[4]SZ[19]KM[7.5]RE[B+R];B[pd];W[dd])"))
+    stats = ConversionStats()
+    assert list(convert_games([], stats, targets=True)) == []

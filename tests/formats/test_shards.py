@@ -228,3 +228,33 @@ def test_dataset_refuses_to_mix_data_with_and_without_q(tmp_path, random_positio
     with pytest.raises(ValueError, match="carries q or none") as error:
         list(dataset)
     assert "plain.gz" in str(error.value) and shards[0].name in str(error.value)
+
+
+def _targets(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    ownership = rng.integers(-1, 2, (n, 361)).astype(np.int8)
+    return ownership, rng.uniform(-80, 80, n).astype(np.float32)
+
+
+def test_ownership_and_score_round_trip_and_reach_the_reader(tmp_path, random_positions):
+    positions = random_positions(21, seed=3)
+    ownership, score = _targets(21, 4)
+    path = tmp_path / "own.zfs"
+    write_shard(path, Shard(positions, ownership=ownership, score=score))
+    back = read_shard(path)
+    assert back.q is None and np.array_equal(back.ownership, ownership)
+    assert back.ownership.dtype == np.int8 and np.array_equal(back.score, score)
+    assert shard_fields(path)[-2:] == ("ownership", "score")
+    records, bad, errors = read_shard_records(path)
+    assert bad == 0 and not errors and np.array_equal(records["ownership"], ownership)
+    assert np.array_equal(records["score"], score)
+
+
+@pytest.mark.parametrize("field, value", [("ownership", 2), ("score", 500.0), ("score", np.nan)])
+def test_writer_rejects_out_of_range_ownership_or_score(tmp_path, random_positions, field, value):
+    positions = random_positions(5, seed=5)
+    ownership, score = _targets(5, 6)
+    (ownership if field == "ownership" else score)[3] = value
+    with pytest.raises(ValueError, match="record 3: .*ownership or score out of range"):
+        write_shard(tmp_path / "bad.zfs", Shard(positions, ownership=ownership, score=score))
+    assert not (tmp_path / "bad.zfs").exists()

@@ -50,4 +50,19 @@ def test_config_rebuilds_the_network():
         "affine_gamma": True,
         "head": "lz",
         "head_residual_l2": 0.01,
+        "aux_heads": False,
     }
+
+
+def test_aux_heads_are_rebuilt_from_the_config_and_leave_the_outputs_alone():
+    from zeroforge.nn.checkpoint import build_network
+
+    torch.manual_seed(3)
+    net = LZNet(1, 8, aux_heads=True).eval()
+    again = build_network(net.config())
+    again.load_state_dict(net.state_dict())
+    planes = (torch.rand(2, 18, 19, 19) < 0.2).float()
+    policy, value, ownership, score = again.eval().forward_aux(planes)
+    assert ownership.shape == (2, 361) and score.shape == (2,)
+    plain_policy, plain_value = net(planes)
+    assert torch.equal(policy, plain_policy) and torch.equal(value, plain_value)

@@ -100,3 +100,21 @@ def test_module_loss_adds_weighted_terms():
     assert "l2" not in held_out and terms["l2"].item() > 0
     data = held_out["policy_loss"] + 0.25 * held_out["value_mse"]
     assert held_out["loss"].item() == pytest.approx(data.item())
+
+
+def test_ownership_loss_is_the_two_way_cross_entropy_per_point():
+    from zeroforge.train.losses import ownership_loss
+
+    target = torch.tensor([[1.0, -1.0, 0.0]])
+    sure = ownership_loss(torch.tensor([[20.0, -20.0, 0.0]]), target)
+    assert sure.item() == pytest.approx(math.log(2) / 3, abs=1e-6)  # a 0 point costs log 2
+    wrong = ownership_loss(torch.tensor([[-2.0, 2.0, 0.0]]), target)
+    assert wrong.item() > sure.item()
+
+
+def test_score_loss_scales_the_margin_and_is_huber():
+    from zeroforge.train.losses import score_loss
+
+    assert score_loss(torch.tensor([1.0]), torch.tensor([20.0]), 20.0).item() == 0.0
+    assert score_loss(torch.tensor([0.0]), torch.tensor([10.0]), 20.0).item() == 0.125
+    assert score_loss(torch.tensor([0.0]), torch.tensor([100.0]), 20.0).item() == 4.5

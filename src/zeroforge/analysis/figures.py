@@ -204,3 +204,33 @@ def correlation_figure(corr: np.ndarray, perm: np.ndarray, path: Path, title: st
     fig.suptitle(title)
     fig.tight_layout()
     return _save_figure(fig, path)
+
+
+# ---------------------------------------------------------------- strength ladder
+
+
+def ladder_png(table: dict, path: Path) -> Path:
+    """Elo against training step of the nets of a ladder table (play/ladder.py `rate`), with
+    95 % intervals, and the GNU Go rungs as dashed lines."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    nets = sorted(
+        ((row["step"], row) for row in table["players"].values() if row["step"] is not None),
+        key=lambda item: item[0],
+    )
+    ax.errorbar(
+        [step for step, _ in nets],
+        [row["elo"] for _, row in nets],
+        yerr=[row["elo_95"] or 0.0 for _, row in nets],
+        marker="o",
+        capsize=3,
+        label="net (95 % interval)",
+    )
+    for name, row in table["players"].items():
+        if row["kind"] == "gnugo":
+            ax.axhline(row["elo"], linestyle="--", color="grey", linewidth=0.8)
+            ax.annotate(name, (0.01, row["elo"]), xycoords=("axes fraction", "data"), fontsize=8)
+    ax.set_xlabel("training step")
+    ax.set_ylabel(f"Elo ({table['anchor']} = 0)")
+    ax.set_title(f"Strength ladder: {table['games']} games")
+    ax.legend(loc="lower right")
+    return _save_figure(fig, path)

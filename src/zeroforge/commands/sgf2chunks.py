@@ -4,6 +4,11 @@ The records equal those of leelaz's `dump_supervised` for the same games (`data.
 written like it: `DIR/PREFIX.N.gz`, 32 games per chunk, but in input order (leelaz shuffles the
 games) and without aborting the run on an unusable game: those are skipped and counted.
 Arguments may be SGF files (one game or a collection) or directories searched for `*.sgf`.
+
+`--shards` writes binary shards (`DIR/PREFIX.N.zfs`, formats/shards.py) instead, with two more
+training-only targets per position: the final ownership of every point and the final score
+margin, read from the game's TB/TW (`zeroforge annotate` writes them; games without are skipped
+and counted).
 """
 
 from __future__ import annotations
@@ -13,8 +18,11 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
+
 from zeroforge.data.supervised import ConversionStats, convert_games
 from zeroforge.formats.chunks import Positions, write_chunk
+from zeroforge.formats.shards import Shard, write_shard
 
 GAMES_PER_CHUNK = 32  # leelaz's OutputChunker::CHUNK_SIZE
 
@@ -27,25 +35,42 @@ def sgf_paths(inputs: Iterable[Path]) -> list[Path]:
 
 
 def convert_to_dir(
-    inputs: Iterable[Path], out: Path, prefix: str = "sgf", games_per_chunk: int = GAMES_PER_CHUNK
+    inputs: Iterable[Path],
+    out: Path,
+    prefix: str = "sgf",
+    games_per_chunk: int = GAMES_PER_CHUNK,
+    shards: bool = False,
 ) -> tuple[ConversionStats, list[Path]]:
-    """Convert the games and write the chunks; returns the counts and the chunk paths."""
+    """Convert the games and write the chunks (or shards with ownership and score); returns the
+    counts and the paths written."""
     out.mkdir(parents=True, exist_ok=True)
     stats, written, pending = ConversionStats(), [], []
 
     def flush() -> None:
-        path = out / f"{prefix}.{len(written)}.gz"
-        write_chunk(path, Positions.concat(pending))
+        if shards:
+            path = out / f"{prefix}.{len(written)}.zfs"
+            write_shard(path, _concat_shards(pending))
+        else:
+            path = out / f"{prefix}.{len(written)}.gz"
+            write_chunk(path, Positions.concat(pending))
         written.append(path)
         pending.clear()
 
-    for positions in convert_games(sgf_paths(inputs), stats):
+    for positions in convert_games(sgf_paths(inputs), stats, targets=shards):
         pending.append(positions)
         if len(pending) == games_per_chunk:
             flush()
     if pending:
         flush()
     return stats, written
+
+
+def _concat_shards(parts: list[Shard]) -> Shard:
+    return Shard(
+        Positions.concat([part.positions for part in parts]),
+        ownership=np.concatenate([part.ownership for part in parts]),
+        score=np.concatenate([part.score for part in parts]),
+    )
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -58,6 +83,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, required=True, help="directory for the chunks")
     parser.add_argument("--prefix", default="sgf", help="chunk names: PREFIX.N.gz")
     parser.add_argument("--games-per-chunk", type=int, default=GAMES_PER_CHUNK)
+    parser.add_argument(
+        "--shards",
+        action="store_true",
+        help="write shards PREFIX.N.zfs with ownership and score targets (games need TB/TW)",
+    )
     return parser.parse_args(argv)
 
 
@@ -70,14 +100,18 @@ def main(argv: list[str]) -> int:
     if args.games_per_chunk < 1:
         print("sgf2chunks: --games-per-chunk must be >= 1", file=sys.stderr)
         return 1
-    stats, written = convert_to_dir(args.sgf, args.out, args.prefix, args.games_per_chunk)
+    stats, written = convert_to_dir(
+        args.sgf, args.out, args.prefix, args.games_per_chunk, args.shards
+    )
+    kind = "shards" if args.shards else "chunks"
     print(
-        f"{stats.games} games, {stats.positions} positions -> {len(written)} chunks in "
+        f"{stats.games} games, {stats.positions} positions -> {len(written)} {kind} in "
         f"{args.out}; skipped {stats.skipped_total} games"
     )
     for reason, count in sorted(stats.skipped.items()):
         print(f"  skipped {count}: {reason}")
     if stats.games == 0:
-        print("sgf2chunks: no usable game (19x19 with a B+/W+ result)", file=sys.stderr)
+        wanted = " and TB/TW" if args.shards else ""
+        print(f"sgf2chunks: no usable game (19x19 with a B+/W+ result{wanted})", file=sys.stderr)
         return 1
     return 0

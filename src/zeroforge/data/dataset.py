@@ -4,7 +4,7 @@ policy and value targets (`GoDataset`, a `data.stream.StreamDataset`).
 Files are read whole by the reader of their kind (`data.files`: Leela Zero text chunks built in;
 binary shards with q register their own reader returning the same `Records`, ~2.2 KB a position:
 planes bit-packed, policy float32). Each position gets a random one of the 8 board symmetries
-(planes and policy alike).
+(planes, policy and, when the data carries it, the final ownership alike).
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ def _symmetric_boards(boards: np.ndarray, symmetry: int) -> np.ndarray:
 
 def make_batch(records: Records, symmetries: np.ndarray | None) -> dict[str, torch.Tensor]:
     """Records of B positions (+ a symmetry per position, or None) -> the training batch:
-    planes uint8 [B,18,19,19], policy float32 [B,362], z float32 [B], and q if present.
+    planes uint8 [B,18,19,19], policy float32 [B,362], z float32 [B], and q, ownership float32
+    [B,361] and score float32 [B] if present.
 
     With symmetries the rows come out grouped by symmetry (each group is then one strided
     copy); the order inside a batch carries no meaning."""
@@ -55,14 +56,22 @@ def make_batch(records: Records, symmetries: np.ndarray | None) -> dict[str, tor
     stones = stones.reshape(n, STORED_PLANES, BOARD_SIZE, BOARD_SIZE)
     planes = np.empty((n, INPUT_PLANES, BOARD_SIZE, BOARD_SIZE), dtype=np.uint8)
     policy = records["policy"]
+    ownership = records.get("ownership")
     if symmetries is None:
         planes[:, :STORED_PLANES] = stones
     else:
         policy = np.empty_like(policy)
+        if ownership is not None:
+            ownership = np.empty_like(ownership)
         for s, (start, end) in enumerate(zip([0] + bounds[:-1], bounds, strict=True)):
             if end > start:
                 planes[start:end, :STORED_PLANES] = _symmetric_boards(stones[start:end], s)
                 np.take(records["policy"][start:end], GATHER[s], axis=1, out=policy[start:end])
+                if ownership is not None:  # a board plane: moved as the stones are
+                    points = GATHER[s][:NUM_POINTS]
+                    np.take(
+                        records["ownership"][start:end], points, axis=1, out=ownership[start:end]
+                    )
     white = (records["side_to_move"] == WHITE).astype(np.uint8)[:, None, None]
     planes[:, STORED_PLANES] = 1 - white
     planes[:, STORED_PLANES + 1] = white
@@ -71,8 +80,11 @@ def make_batch(records: Records, symmetries: np.ndarray | None) -> dict[str, tor
         "policy": torch.from_numpy(np.ascontiguousarray(policy, dtype=np.float32)),
         "z": torch.from_numpy(records["winner"].astype(np.float32)),
     }
-    if "q" in records:
-        batch["q"] = torch.from_numpy(records["q"].astype(np.float32))
+    for name in ("q", "score"):
+        if name in records:
+            batch[name] = torch.from_numpy(records[name].astype(np.float32))
+    if ownership is not None:
+        batch["ownership"] = torch.from_numpy(ownership.astype(np.float32))
     return batch
 
 

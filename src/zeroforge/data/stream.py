@@ -224,7 +224,8 @@ class StreamDataset(IterableDataset):
             elif fields != first[0]:
                 raise ValueError(
                     f"{path} holds the fields {sorted(fields)} but {first[1]} holds "
-                    f"{sorted(first[0])}: train on data that all carries q or none of it"
+                    f"{sorted(first[0])}: train on data that all carries q or none of it "
+                    "(so too ownership and score)"
                 )
             records = self._in_range(records)
             n = rows(records)

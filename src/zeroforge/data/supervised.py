@@ -15,6 +15,12 @@ file itself is `formats.chunks`. What leelaz 0.17 does (Training.cpp, SGFTree.cp
   before the move; history planes t, t-1, ..., t-7 go back to the anchor and are empty beyond.
 - winner: 1 if the side to move won the game, else -1.
 
+Beside leelaz's records, a game annotated with its final area (TB/TW on its last node,
+`formats.sgf`; `zeroforge annotate` writes them) gives two training-only targets per position
+(`game_targets`): the final ownership of every point and the final score margin, both from the
+side to move's view (+1 / positive: the side to move's), the margin being area(black) -
+area(white) - komi, as GNU Go's `final_score` counts it.
+
 Games that leelaz would choke on or silently mangle (moves that do not alternate, a move on an
 occupied point, suicide, retaking a ko) raise `UnusableGame` and are counted by the caller.
 """
@@ -27,9 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sgfmill import boards, sgf, sgf_grammar
+from sgfmill import boards, sgf
 
 from zeroforge.formats.chunks import Positions
+from zeroforge.formats.sgf import final_area, parse_collection
+from zeroforge.formats.shards import Shard
 from zeroforge.go.geometry import BOARD_SIZE, NUM_MOVES, NUM_POINTS, PASS
 from zeroforge.go.planes import BLACK, HISTORY, STORED_PLANES, WHITE
 
@@ -148,6 +156,27 @@ def game_positions(game: sgf.Sgf_game) -> Positions:
     return _records(anchor, boards_after, moves, winner)
 
 
+def game_targets(game: sgf.Sgf_game) -> Shard:
+    """`game_positions` plus each position's final ownership (int8 [n,361]) and score margin
+    (float32 [n]), side to move's view. Raises UnusableGame, also for a game without TB/TW."""
+    positions = game_positions(game)
+    area = final_area(game)
+    if area is None:
+        raise UnusableGame("no final area (TB/TW): run `zeroforge annotate` on it")
+    black, white = area
+    if set(black) & set(white) or PASS in black or PASS in white:
+        raise UnusableGame("TB and TW overlap or hold a pass")
+    ownership = np.zeros(NUM_POINTS, dtype=np.int8)
+    ownership[black], ownership[white] = 1, -1
+    margin = np.float32(len(black) - len(white) - game.get_komi())
+    view = np.where(positions.side_to_move == BLACK, 1, -1).astype(np.int8)
+    return Shard(
+        positions,
+        ownership=ownership[None, :] * view[:, None],
+        score=(margin * view).astype(np.float32),
+    )
+
+
 def _records(anchor: np.ndarray, boards_after: list, moves: list, winner: int) -> Positions:
     n = len(moves)
     # Board before move k is states[k + HISTORY - 1]; the HISTORY-1 empty boards in front make
@@ -171,17 +200,15 @@ def _records(anchor: np.ndarray, boards_after: list, moves: list, winner: int) -
 
 def read_games(path: str | Path) -> list[sgf.Sgf_game]:
     """All games of an SGF file (a collection may hold several). ValueError names the file."""
-    data = Path(path).read_bytes()
-    try:
-        trees = sgf_grammar.parse_sgf_collection(data)
-        return [sgf.Sgf_game.from_coarse_game_tree(tree) for tree in trees]
-    except ValueError as exc:
-        raise ValueError(f"{path}: not a readable SGF file: {exc}") from None
+    return parse_collection(path)
 
 
-def convert_games(paths: Iterable[str | Path], stats: ConversionStats) -> Iterator[Positions]:
-    """Positions of every usable game in the files, one game at a time; skips are counted in
-    `stats.skipped` by reason (an unreadable file counts as one skip)."""
+def convert_games(
+    paths: Iterable[str | Path], stats: ConversionStats, targets: bool = False
+) -> Iterator[Positions | Shard]:
+    """Positions of every usable game in the files, one game at a time (with `targets`, a
+    Shard with the ownership and score targets, games without them skipped); skips are counted
+    in `stats.skipped` by reason (an unreadable file counts as one skip)."""
     for path in paths:
         try:
             games = read_games(path)
@@ -190,7 +217,7 @@ def convert_games(paths: Iterable[str | Path], stats: ConversionStats) -> Iterat
             continue
         for game in games:
             try:
-                positions = game_positions(game)
+                positions = game_targets(game) if targets else game_positions(game)
             except UnusableGame as exc:
                 stats.skipped[_reason_kind(str(exc))] += 1
                 continue
@@ -198,7 +225,7 @@ def convert_games(paths: Iterable[str | Path], stats: ConversionStats) -> Iterat
                 stats.skipped[f"malformed game ({exc})"] += 1
                 continue
             stats.games += 1
-            stats.positions += len(positions.side_to_move)
+            stats.positions += len(positions)
             yield positions
 
 

@@ -2,7 +2,10 @@
 
 Writes one game: root properties GM[1] FF[4] CA[UTF-8] SZ[19] KM PB PW RE (omitted when the
 game has no result), optional HA/AB for handicap stones, DT, a game comment GC, then one node
-per move `;B[pd]` / `;W[]` (pass). Reads a file holding one game or a collection of games and
+per move `;B[pd]` / `;W[]` (pass), and the final area of each side, when known, as TB/TW on the
+last node (FF[4]: "black territory or area, depending on the rules"; here the area under
+Chinese counting: the side's living stones, its territory and the opponent's dead stones;
+seki's empty points and dame in neither). Reads a file holding one game or a collection of games and
 gives each game's players, komi, result, handicap stones and main-line moves.
 
 Moves are `(colour, move)` with colour `"b"`/`"w"` and move the index of `go.geometry`
@@ -34,6 +37,8 @@ class GameRecord:
     handicap_stones: list[int] = field(default_factory=list)  # black setup stones (AB)
     size: int = BOARD_SIZE
     comment: str = ""
+    # (black's area, white's area) as move indices, or None when not known (play/scoring.py)
+    area: tuple[list[int], list[int]] | None = None
 
 
 def _point(move: int) -> tuple[int, int] | None:
@@ -68,7 +73,40 @@ def game_to_bytes(game: GameRecord) -> bytes:
             node.set_raw(colour.upper(), b"")  # FF[4] pass; sgfmill would write [tt]
         else:
             node.set_move(colour, _point(move))
+    if game.area is not None:
+        set_area(record.get_last_node(), *game.area)
     return record.serialise()
+
+
+def set_area(node: sgf.Tree_node, black: list[int], white: list[int]) -> None:
+    """TB/TW of a node (an empty list is written as `TB[]`: known to be empty)."""
+    node.set("TB", {_point(m) for m in black})
+    node.set("TW", {_point(m) for m in white})
+
+
+def final_area(game: sgf.Sgf_game) -> tuple[list[int], list[int]] | None:
+    """TB/TW of the last main-line node as sorted move indices, or None if it has neither."""
+    node = game.get_last_node()
+    if not (node.has_property("TB") or node.has_property("TW")):
+        return None
+    return tuple(
+        sorted(_move(p) for p in (node.get(key) if node.has_property(key) else ()))
+        for key in ("TB", "TW")
+    )
+
+
+def parse_collection(path: str | Path) -> list[sgf.Sgf_game]:
+    """The sgfmill games of an SGF file (one game or a collection); ValueError names the file."""
+    try:
+        trees = sgf_grammar.parse_sgf_collection(Path(path).read_bytes())
+        return [sgf.Sgf_game.from_coarse_game_tree(tree) for tree in trees]
+    except (OSError, ValueError) as err:
+        raise ValueError(f"{path}: not a readable SGF file: {err}") from None
+
+
+def write_collection(path: str | Path, games: list[sgf.Sgf_game]) -> None:
+    """Write sgfmill games back as one file, atomically (every other property kept)."""
+    atomic_write_bytes(path, b"".join(game.serialise() for game in games))
 
 
 def write_game(path: str | Path, game: GameRecord) -> None:
@@ -114,6 +152,7 @@ def _record(path: Path, number: int, tree) -> GameRecord:
             handicap_stones=sorted(_move(p) for p in black_setup),
             size=game.get_size(),
             comment=root.get("GC") if root.has_property("GC") else "",
+            area=final_area(game),
         )
     except ValueError as err:
         raise ValueError(f"{where}: {err}") from None

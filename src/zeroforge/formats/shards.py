@@ -23,6 +23,10 @@ The file size must be exactly H + N*R. Fields, in the order written:
     policy        f4 or f2 [362] visit fractions, index row*19+col, 361 = pass
     q             f4   []       optional: search value of the root, side to move, in [-1, 1]
     net_value     f4   []       optional: raw network value, side to move, in [-1, 1]
+    ownership     i1   [361]    optional: final owner of each point, side to move's view:
+                                +1 the side to move's, -1 the opponent's, 0 no one's (seki, dame)
+    score         f4   []       optional: final margin in points, side to move's view (area
+                                minus the opponent's area minus komi for black; |score| <= 400)
 
 Why float32 for the policy by default (float16 on request): a self-play policy is a dense-ish
 vector of visit fractions (hundreds of non-zero entries at 1,600 visits), so a sparse layout
@@ -56,7 +60,9 @@ FIXED_HEADER = struct.Struct("<8sIIIQI")  # magic, version, header size, record 
 PACKED_PLANE_BYTES = (NUM_POINTS + 7) // 8  # 46
 SUFFIX = ".zfs"
 POLICY_DTYPES = {"float16": "<f2", "float32": "<f4"}
-OPTIONAL_FIELDS = ("q", "net_value")
+OPTIONAL_FIELDS = ("q", "net_value", "ownership", "score")
+# largest |value| of each optional field (a board of 361 points and any sane komi)
+OPTIONAL_LIMITS = {"q": 1.0, "net_value": 1.0, "ownership": 1, "score": 400.0}
 # name -> (allowed dtype strings, shape); the order is the order in a record
 FIELD_SPECS: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {
     "planes": (("|u1",), (STORED_PLANES, PACKED_PLANE_BYTES)),
@@ -65,6 +71,8 @@ FIELD_SPECS: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {
     "policy": (tuple(POLICY_DTYPES.values()), (NUM_MOVES,)),
     "q": (("<f4",), ()),
     "net_value": (("<f4",), ()),
+    "ownership": (("|i1",), (NUM_POINTS,)),
+    "score": (("<f4",), ()),
 }
 
 
@@ -77,6 +85,8 @@ class Shard:
     positions: Positions
     q: np.ndarray | None = None  # float32 [N] in [-1, 1]
     net_value: np.ndarray | None = None  # float32 [N] in [-1, 1]
+    ownership: np.ndarray | None = None  # int8 [N,361] in {-1, 0, 1}
+    score: np.ndarray | None = None  # float32 [N], points
 
     def __len__(self) -> int:
         return len(self.positions)
@@ -113,7 +123,7 @@ def encode_header(dtype: np.dtype, count: int) -> bytes:
 
 
 def to_records(shard: Shard, policy_dtype: str = "float32") -> np.ndarray:
-    """Positions (+ q, net value) -> structured record array."""
+    """Positions (+ the optional fields present) -> structured record array."""
     positions = shard.positions
     arrays = {
         "planes": pack_planes(positions.planes),
@@ -122,12 +132,14 @@ def to_records(shard: Shard, policy_dtype: str = "float32") -> np.ndarray:
         "policy": positions.policy,
         "q": shard.q,
         "net_value": shard.net_value,
+        "ownership": shard.ownership,
+        "score": shard.score,
     }
     return make_records(arrays, policy_dtype)
 
 
 def make_records(arrays: dict, policy_dtype: str = "float32") -> np.ndarray:
-    """Field arrays (planes already packed [N,16,46]; q and net_value may be None or absent)
+    """Field arrays (planes already packed [N,16,46]; optional ones may be None or absent)
     -> checked structured record array. ValueError names the first bad record."""
     n = len(arrays["winner"])
     optional = tuple(name for name in OPTIONAL_FIELDS if arrays.get(name) is not None)
@@ -142,7 +154,7 @@ def make_records(arrays: dict, policy_dtype: str = "float32") -> np.ndarray:
     bad = bad_records(records)
     if bad.any():
         raise ValueError(
-            f"record {int(np.argmax(bad))}: side to move, winner, policy or q out of range"
+            f"record {int(np.argmax(bad))}: side to move, winner, policy, q, ownership or score out of range"
         )
     return records
 
@@ -240,14 +252,16 @@ def _read_records(path: Path, mmap: bool) -> tuple[np.ndarray, str]:
 
 def bad_records(records: np.ndarray, policy: np.ndarray | None = None) -> np.ndarray:
     """bool [N]: records whose side to move, winner, policy (each entry in [0, 1]) or q/net
-    value is out of range. `policy`: the policy field already as float32, if at hand."""
+    value (ownership, score) is out of range. `policy`: the policy field already as float32, if at hand."""
     bad = (records["side_to_move"] > 1) | (np.abs(records["winner"].astype(np.int16)) != 1)
     policy = records["policy"] if policy is None else policy
     if not (policy.min(initial=0) >= 0 and policy.max(initial=0) <= 1):  # NaN fails both
         bad |= ~((policy >= 0) & (policy <= 1)).all(axis=1)
     for name in OPTIONAL_FIELDS:
         if name in records.dtype.names:
-            bad |= ~(np.abs(records[name]) <= 1)
+            values = np.abs(records[name].astype(np.float32))
+            limit = OPTIONAL_LIMITS[name]
+            bad |= ~(values <= limit).reshape(len(records), -1).all(axis=1)
     return bad
 
 
@@ -256,12 +270,12 @@ def check_records(path: str | os.PathLike, records: np.ndarray) -> None:
     bad = bad_records(records)
     if bad.any():
         raise ShardError(
-            f"{path}: record {int(np.argmax(bad))}: side to move, winner, policy or q out of range"
+            f"{path}: record {int(np.argmax(bad))}: side to move, winner, policy, q, ownership or score out of range"
         )
 
 
 def records_to_shard(records: np.ndarray) -> Shard:
-    """Structured records -> Positions (planes unpacked, policy float32) and optional values."""
+    """Structured records -> Positions (planes unpacked, policy float32) and optional fields."""
     positions = Positions(
         planes=unpack_planes(records["planes"]),
         side_to_move=records["side_to_move"].copy(),
@@ -269,7 +283,7 @@ def records_to_shard(records: np.ndarray) -> Shard:
         winner=records["winner"].copy(),
     )
     names = records.dtype.names
-    optional = {n: records[n].astype(np.float32) if n in names else None for n in OPTIONAL_FIELDS}
+    optional = {n: records[n].copy() if n in names else None for n in OPTIONAL_FIELDS}
     return Shard(positions, **optional)
 
 
@@ -286,7 +300,7 @@ def shard_fields(path: str | os.PathLike) -> tuple[str, ...]:
 
 def read_shard_records(path: str | os.PathLike, on_error: str = "raise"):
     """The dataset's reader (`data.files`): ({"planes" packed [N,16,46], "side_to_move",
-    "policy" float32, "winner", and "q" when the shard has it}, bad_records, error_messages).
+    "policy" float32, "winner", and q, ownership, score when the shard has them}, bad_records, error_messages).
     With on_error="skip", bad records and the tail of a cut-short file are dropped and counted;
     an unreadable header still raises ShardError."""
     if on_error not in ("raise", "skip"):
@@ -311,6 +325,7 @@ def read_shard_records(path: str | os.PathLike, on_error: str = "raise"):
         "policy": policy,
         "winner": records["winner"],
     }
-    if "q" in records.dtype.names:
-        out["q"] = records["q"]
+    for name in ("q", "ownership", "score"):
+        if name in records.dtype.names:
+            out[name] = records[name]
     return out, int(bad.sum()) + bool(problem), errors

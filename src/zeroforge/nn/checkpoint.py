@@ -15,12 +15,14 @@ Our checkpoint convention (Lightning's own keys plus one of ours):
                                                 "filters": 64, "bn_momentum": 0.01,
                                                 "affine_gamma": False,
                                                 "head": "conv3",
-                                                "head_residual_l2": 0.01}}
+                                                "head_residual_l2": 0.01,
+                                                "aux_heads": False}}
                                    i.e. what `build_network` needs: `LZNet.config()` /
                                    `NFNet.config()` (kind "nf": blocks, filters, activation,
                                    alpha) / `SFNNv5.config()` (kind "sfnnv5": factorized,
                                    description) / conf/network/*.yaml; an LZ/NF net without
-                                   `head` has plain FC layers ("lz", nn/heads.py)
+                                   `head` has plain FC layers ("lz", nn/heads.py); one with
+                                   `aux_heads` has the training-only heads of nn/aux_heads.py
 
 `format_version` numbers the layout of our section (FORMAT_VERSION); a checkpoint of another
 version is refused with a message naming the file. Checkpoints written before versions have no
@@ -59,7 +61,7 @@ def build_network(cfg: Mapping[str, Any]) -> nn.Module:
 
         return SFNNv5(bool(cfg.get("factorized", False)), str(cfg.get("description", "")))
     # checkpoints from before nn/heads.py have no `head`: they hold plain FC layers
-    head = {k: cfg[k] for k in ("head", "head_residual_l2") if k in cfg}
+    head = {k: cfg[k] for k in ("head", "head_residual_l2", "aux_heads") if k in cfg}
     if kind == "lz" and cfg.get("norm", "bn") == "bn":
         from zeroforge.nn.lznet import LZNet
 

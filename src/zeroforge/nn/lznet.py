@@ -5,6 +5,8 @@ policy (1x1 conv to 2, BN, ReLU, FC 722 -> 362 logits, pass last) and value (1x1
 BN, ReLU, FC 361 -> 256, ReLU, FC 256 -> 1, tanh) in (-1, 1) for the side to move. How the
 two head FC layers are trained (`head`: plain, or a convolution-like parametrisation that folds
 into the same matrices) is nn/heads.py; a bare `LZNet` has the plain ones, the configs choose.
+`aux_heads` adds the training-only ownership and score heads (nn/aux_heads.py: `forward_aux`),
+which export leaves out.
 
 Batch norm is Leela Zero's: eps 1e-5, a learned beta, gamma fixed at 1 unless `affine_gamma`
 (then folded into the conv weights at export). Convolutions carry no bias of their own: the
@@ -21,6 +23,7 @@ from torch import nn
 
 from zeroforge.go.planes import INPUT_PLANES
 from zeroforge.nn import heads
+from zeroforge.nn.aux_heads import AuxHeads
 
 BN_EPS = 1e-5  # Leela Zero's batch-norm epsilon (Network.cpp)
 VALUE_HIDDEN = 256
@@ -77,6 +80,7 @@ class LZNet(nn.Module):
         affine_gamma: bool = False,
         head: str = "lz",
         head_residual_l2: float = heads.DEFAULT_RESIDUAL_L2,
+        aux_heads: bool = False,
     ):
         super().__init__()
         self.blocks, self.filters = blocks, filters
@@ -91,6 +95,7 @@ class LZNet(nn.Module):
         self.value_conv = ConvBN(filters, VALUE_CHANNELS, 1, bn_momentum, affine_gamma)
         self.value_fc1 = heads.value_fc1(head, VALUE_HIDDEN, head_residual_l2)
         self.value_fc2 = nn.Linear(VALUE_HIDDEN, 1)
+        self.aux = AuxHeads(filters) if aux_heads else None
 
     def config(self) -> dict:
         """What rebuilds this network (a checkpoint's `zeroforge.network`, conf/network/*.yaml)."""
@@ -103,18 +108,29 @@ class LZNet(nn.Module):
             "affine_gamma": self.affine_gamma,
             "head": self.head,
             "head_residual_l2": self.head_residual_l2,
+            "aux_heads": self.aux is not None,
         }
 
-    def forward(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """planes [B,18,19,19] (float, or uint8/bool 0/1 as the dataset yields them) ->
-        (policy logits [B,362], value [B] in (-1, 1))."""
+    def trunk(self, planes: torch.Tensor) -> torch.Tensor:
         if not planes.is_floating_point():
             planes = planes.to(self.input.conv.weight.dtype)
-        x = self.tower(self.input(planes))
+        return self.tower(self.input(planes))
+
+    def heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         policy = self.policy_fc(self.policy_conv(x).flatten(1))
         hidden = torch.relu(self.value_fc1(self.value_conv(x).flatten(1)))
         value = torch.tanh(self.value_fc2(hidden)).squeeze(1)
         return policy, value
+
+    def forward(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """planes [B,18,19,19] (float, or uint8/bool 0/1 as the dataset yields them) ->
+        (policy logits [B,362], value [B] in (-1, 1))."""
+        return self.heads(self.trunk(planes))
+
+    def forward_aux(self, planes: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(policy logits, value, ownership logits [B,361], score [B]): needs `aux_heads`."""
+        x = self.trunk(planes)
+        return (*self.heads(x), *self.aux(x))
 
 
 def randomize_bn_stats(model: nn.Module, seed: int = 0) -> nn.Module:

@@ -67,6 +67,7 @@ from torch import nn
 
 from zeroforge.go.planes import INPUT_PLANES
 from zeroforge.nn import heads
+from zeroforge.nn.aux_heads import AuxHeads
 from zeroforge.nn.lznet import BN_EPS, POLICY_CHANNELS, VALUE_CHANNELS, VALUE_HIDDEN
 
 WS_EPS = 1e-6  # added to the per-weight variance of each output unit before the rsqrt
@@ -150,6 +151,7 @@ class NFNet(nn.Module):
         alpha: float = DEFAULT_ALPHA,
         head: str = "lz",
         head_residual_l2: float = heads.DEFAULT_RESIDUAL_L2,
+        aux_heads: bool = False,
     ):
         super().__init__()
         if activation not in ACTIVATIONS:
@@ -166,6 +168,7 @@ class NFNet(nn.Module):
         self.value_conv = WSConv2d(filters, VALUE_CHANNELS, 1)
         self.value_fc1 = heads.value_fc1(head, VALUE_HIDDEN, head_residual_l2)
         self.value_fc2 = nn.Linear(VALUE_HIDDEN, 1)
+        self.aux = AuxHeads(filters) if aux_heads else None  # training only (nn/aux_heads.py)
 
     def config(self) -> dict:
         """What rebuilds this network (the checkpoint's `network` entry, as conf/network)."""
@@ -178,16 +181,28 @@ class NFNet(nn.Module):
             "alpha": self.alpha,
             "head": self.head,
             "head_residual_l2": self.head_residual_l2,
+            "aux_heads": self.aux is not None,
         }
 
-    def forward(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """planes [B,18,19,19] (float, or uint8/bool 0/1) -> (policy logits [B,362], value [B]
-        in (-1, 1))."""
+    def trunk(self, planes: torch.Tensor) -> torch.Tensor:
         if not planes.is_floating_point():
             planes = planes.to(self.input.weight.dtype)
         act = ACTIVATIONS[self.activation]
         x = self.tower(act(self.input(planes)) * ACTIVATION_GAMMA[self.activation])
-        x = x / self.betas[-1]
+        return x / self.betas[-1]
+
+    def forward(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """planes [B,18,19,19] (float, or uint8/bool 0/1) -> (policy logits [B,362], value [B]
+        in (-1, 1))."""
+        return self.heads(self.trunk(planes))
+
+    def forward_aux(self, planes: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(policy logits, value, ownership logits [B,361], score [B]): needs `aux_heads`."""
+        x = self.trunk(planes)
+        return (*self.heads(x), *self.aux(x))
+
+    def heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        act = ACTIVATIONS[self.activation]
         policy = self.policy_fc(act(self.policy_conv(x)).flatten(1))
         hidden = act(self.value_fc1(act(self.value_conv(x)).flatten(1)))
         value = torch.tanh(self.value_fc2(hidden)).squeeze(1)

@@ -6,7 +6,11 @@ Game i of a run plays with seed `seed + i` in its own GNU Go process
 (`final_score`, dead stones removed; `estimate_score` for a game stopped at the cap, since
 final_score reads every group to death and takes minutes mid-game). Every game has its own seed:
 GNU Go's default seed is the clock at 1 s resolution, so two games started in the same second
-would otherwise be identical (docs/ENGINES.md#gnu-go).
+would otherwise be identical (docs/ENGINES.md#gnu-go). After two passes the same process judges the final
+area of each side (`scoring.final_area`: dead stones, territory, seki), written as TB/TW on the
+game's last node, the source of the ownership and score targets (`sgf2chunks --shards`); a game
+ended by resignation or the cap gets them from `zeroforge annotate` (GNU Go must then read the
+open fights out: seconds after a resignation, minutes at a cap).
 
 `workers` games run at once: each worker is a thread driving its own GNU Go process over pipes,
 so the engines do the work in parallel and the Python side only relays GTP lines.
@@ -35,7 +39,7 @@ from zeroforge.play import specs
 from zeroforge.play.engines import engine_path
 from zeroforge.play.gtp import EngineFailure, GTPEngine, GTPError
 from zeroforge.play.progress import GameProgress
-from zeroforge.play.scoring import normalise_result
+from zeroforge.play.scoring import final_area, normalise_result
 
 DEFAULT_KOMI = 7.5
 DEFAULT_MAX_MOVES = 1000  # level-1 games end by two passes after ~200-300 moves
@@ -147,6 +151,8 @@ def play_game(
             colour = _other(colour)
         if record.result is None:
             record.result = _score(gnugo, record)
+            if _two_passes(record):  # read out by final_score already: about a second more
+                record.area = final_area(gnugo, MOVE_TIMEOUT_S)
     return record
 
 

@@ -9,13 +9,21 @@ finished game here, but 40-120 s on a 30-move opening and more than 120 s on a b
 two walls with large empty areas. A game stopped by a move cap is not finished, so it is
 scored with `estimate_score` instead: GNU Go's quick judgement of the unfinished position
 (its first token, e.g. `W+9.6`). Such records say so (`reason: move_cap`).
+
+The final ownership of a game (`final_area`) is the same judgement point by point: GNU Go's
+`final_status_list` names the dead stones and each side's territory; a side's area is its
+stones that live plus its territory plus the opponent's dead stones (Chinese counting, so
+stones in seki count for their colour); the empty points of a seki and dame belong to no one.
+Its count gives the margin: area(black) - area(white) - komi equals `final_score` on the same
+board. On a finished level-1 game `final_status_list` costs about as much as `final_score`
+(about a second); on a game stopped by resignation, 5-20 s (it reads the open fights out).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from zeroforge.go.geometry import move_to_vertex
+from zeroforge.go.geometry import move_to_vertex, vertex_to_move
 from zeroforge.play.engines import engine_path
 from zeroforge.play.gtp import GTPEngine
 
@@ -52,15 +60,58 @@ def score_game(
     refuses) for the caller to record.
     """
     with GTPEngine(scorer_argv(level), name="gnugo scorer") as scorer:
-        for command in ("boardsize 19", "clear_board", f"komi {komi}"):
-            scorer.send(command, timeout)
-        if handicap_stones:
-            vertices = " ".join(move_to_vertex(m) for m in handicap_stones)
-            scorer.send(f"set_free_handicap {vertices}", timeout)
-        for colour, move in moves:
-            scorer.send(f"play {colour} {move_to_vertex(move)}", timeout)
+        replay(scorer, moves, komi, handicap_stones, timeout)
         command = "final_score" if finished else "estimate_score"
         return normalise_result(scorer.send(command, timeout).split()[0])
+
+
+def replay(
+    gnugo: GTPEngine,
+    moves: Sequence[tuple[str, int]],
+    komi: float,
+    handicap_stones: Sequence[int] = (),
+    timeout: float = 120.0,
+) -> None:
+    """Set up a fresh 19x19 board in `gnugo` and play the game's moves onto it."""
+    for command in ("boardsize 19", "clear_board", f"komi {komi}"):
+        gnugo.send(command, timeout)
+    if handicap_stones:
+        vertices = " ".join(move_to_vertex(m) for m in handicap_stones)
+        gnugo.send(f"set_free_handicap {vertices}", timeout)
+    for colour, move in moves:
+        gnugo.send(f"play {colour} {move_to_vertex(move)}", timeout)
+
+
+def _points(gnugo: GTPEngine, command: str, timeout: float) -> set[int]:
+    return {vertex_to_move(vertex) for vertex in gnugo.send(command, timeout).split()}
+
+
+def final_area(gnugo: GTPEngine, timeout: float = 600.0) -> tuple[list[int], list[int]]:
+    """(black's area, white's area): sorted move indices, of the board now in `gnugo` (see the
+    module docstring; the dead stones are read out first, so a mid-game board takes longer)."""
+    dead = _points(gnugo, "final_status_list dead", timeout)
+    area = {}
+    for colour, name in COLOUR_NAMES.items():
+        stones = _points(gnugo, f"list_stones {name}", timeout)
+        area[colour] = (stones - dead) | _points(
+            gnugo, f"final_status_list {name}_territory", timeout
+        )
+    area["b"] |= dead & _points(gnugo, "list_stones white", timeout)
+    area["w"] |= dead & _points(gnugo, "list_stones black", timeout)
+    return sorted(area["b"]), sorted(area["w"])
+
+
+def game_area(
+    moves: Sequence[tuple[str, int]],
+    komi: float,
+    handicap_stones: Sequence[int] = (),
+    timeout: float = 600.0,
+    level: int = SCORER_LEVEL,
+) -> tuple[list[int], list[int]]:
+    """`final_area` of the position after `moves`, in a fresh GNU Go (the scorer's settings)."""
+    with GTPEngine(scorer_argv(level), name="gnugo scorer") as scorer:
+        replay(scorer, moves, komi, handicap_stones, timeout)
+        return final_area(scorer, timeout)
 
 
 def normalise_result(text: str) -> str:

@@ -2,7 +2,9 @@
 blend and distillation, Leela Zero weights export, training chunks (the `Game` of train/games.py).
 
 Training targets are made in one method, `targets`, so a z/q blend or a teacher's outputs change
-that method only.
+that method only. With `loss.ownership_weight` or `loss.score_weight` above 0 the net gets the
+training-only ownership and score heads (nn/aux_heads.py) and the data must carry those targets
+(shards from `sgf2chunks --shards`); export is unchanged.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from torch import nn
 from zeroforge.convert.lzweights import export_net
 from zeroforge.data.dataset import GoDataset
 from zeroforge.data.stream import stream_settings
+from zeroforge.nn.aux_heads import SCORE_SCALE
 from zeroforge.nn.checkpoint import build_network
 from zeroforge.nn.heads import head_penalty
 from zeroforge.nn.nfnet import ExportError
@@ -29,10 +32,12 @@ from zeroforge.train.targets import ValueTarget, add_value_terms, make_targets
 class GoGame:
     name = "go"
     networks = ("lz", "nf")
-    # a residual head's L2 (nn/heads.py), a z/q value blend (train/targets.py) and distillation
-    # (train/distill.py) log their terms only when configured
+    # a residual head's L2 (nn/heads.py), a z/q value blend (train/targets.py), distillation
+    # (train/distill.py) and the training-only heads (nn/aux_heads.py) log their terms only
+    # when configured
     train_terms = ("loss", "policy_loss", "value_mse", "accuracy", "head_l2", "value_mse_z",
-                   "q_ratio", "kd_loss", "kd_policy_loss", "kd_value_mse", "kd_alpha")  # fmt: skip
+                   "q_ratio", "kd_loss", "kd_policy_loss", "kd_value_mse", "kd_alpha",
+                   "ownership_loss", "score_loss")  # fmt: skip
     val_terms = ("policy_loss", "value_mse", "accuracy", "loss")
     glance = {"policy_loss": ("policy", ".4f"), "value_mse": ("value", ".4f")}
     final_name = "final.txt.gz"
@@ -42,7 +47,13 @@ class GoGame:
     def __init__(self, config: Mapping[str, Any], data_paths: Any = None):
         self.network = config["network"]
         self.channels_last = bool(config.get("channels_last", False))
-        self.value_weight = float(config.get("loss", {}).get("value_weight", 1.0))
+        loss = config.get("loss", {})
+        self.value_weight = float(loss.get("value_weight", 1.0))
+        self.ownership_weight = float(loss.get("ownership_weight", 0.0))
+        self.score_weight = float(loss.get("score_weight", 0.0))
+        self.aux = self.ownership_weight > 0 or self.score_weight > 0
+        if self.aux:
+            self.val_terms = (*self.val_terms, "ownership_loss", "score_loss")
         # The value target (z/q blend, train/targets.py) and teachers (train/distill.py; they are
         # kept out of the module's parameters and checkpoints).
         max_steps = int(config["max_steps"])
@@ -51,7 +62,7 @@ class GoGame:
         self._warned = False
 
     def build_net(self) -> nn.Module:
-        net = build_network(self.network)
+        net = build_network({**self.network, "aux_heads": self.aux})
         return net.to(memory_format=torch.channels_last) if self.channels_last else net
 
     def batch_size(self, batch: Mapping[str, torch.Tensor]) -> int:
@@ -78,7 +89,10 @@ class GoGame:
         self, net: nn.Module, batch: Mapping[str, torch.Tensor], step: int, training: bool
     ) -> dict[str, torch.Tensor]:
         planes = self.prepare(batch["planes"])
-        policy_logits, value = net(planes)
+        if self.aux:
+            policy_logits, value, ownership, score = net.forward_aux(planes)
+        else:
+            policy_logits, value = net(planes)
         target = self.targets(batch, planes, step, training)
         terms = {
             "policy_loss": losses.policy_cross_entropy(policy_logits, target["policy"]),
@@ -86,6 +100,8 @@ class GoGame:
             "accuracy": losses.top1_accuracy(policy_logits, target["policy"]),
         }
         terms["loss"] = terms["policy_loss"] + self.value_weight * terms["value_mse"]
+        if self.aux:
+            self._add_aux_terms(terms, batch, ownership, score)
         add_value_terms(terms, value, target)
         add_kd_terms(terms, policy_logits, value, target, self.value_weight)
         head_l2 = head_penalty(net)  # a residual head's own L2 (nn/heads.py)
@@ -93,6 +109,20 @@ class GoGame:
             terms["head_l2"] = head_l2
             terms["loss"] = terms["loss"] + head_l2
         return terms
+
+    def _add_aux_terms(self, terms: dict, batch, ownership, score) -> None:
+        if "ownership" not in batch or "score" not in batch:
+            raise ValueError(
+                "loss.ownership_weight / loss.score_weight need data with ownership and score "
+                "targets: shards from `zeroforge sgf2chunks --shards` of annotated games"
+            )
+        terms["ownership_loss"] = losses.ownership_loss(ownership, batch["ownership"])
+        terms["score_loss"] = losses.score_loss(score, batch["score"], SCORE_SCALE)
+        terms["loss"] = (
+            terms["loss"]
+            + self.ownership_weight * terms["ownership_loss"]
+            + self.score_weight * terms["score_loss"]
+        )
 
     def regularized(self, net: nn.Module) -> list[nn.Parameter]:
         return losses.regularized_parameters(net)

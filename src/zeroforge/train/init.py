@@ -54,9 +54,13 @@ def network_from_file(path: str, network: MutableMapping[str, Any]) -> tuple[nn.
 
 
 def load_weights(net: nn.Module, source: nn.Module, path: str) -> None:
-    """Copy `source`'s parameters and buffers into `net` (built from the same description)."""
+    """Copy `source`'s parameters and buffers into `net` (built from the same description;
+    training-only heads that `source` lacks, nn/aux_heads.py, keep their fresh weights)."""
     try:
-        net.load_state_dict(source.state_dict())
+        missing, unexpected = net.load_state_dict(source.state_dict(), strict=False)
+        missing = [key for key in missing if not key.startswith("aux.")]
+        if missing or unexpected:
+            raise RuntimeError(f"missing {missing}, unexpected {unexpected}")
     except RuntimeError as error:
         raise ValueError(f"init_from {path}: weights do not fit the network: {error}") from None
 

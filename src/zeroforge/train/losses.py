@@ -34,6 +34,19 @@ def top1_accuracy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (logits.argmax(dim=1) == target.argmax(dim=1)).float().mean()
 
 
+def ownership_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Two-way cross-entropy per point, averaged over points and positions: the predicted
+    owner tanh(logits) [B,361] in (-1, 1) against the final owner [B,361] in {-1, 0, 1} (0, a
+    point no one owns, is the target probability 1/2; KataGo's ownership loss)."""
+    return F.binary_cross_entropy_with_logits(2.0 * logits.float(), (1.0 + target) / 2.0)
+
+
+def score_loss(predicted: torch.Tensor, margin: torch.Tensor, scale: float) -> torch.Tensor:
+    """Huber loss (delta 1) of the score head [B] against the final margin [B] in points
+    divided by `scale` (a lopsided game's margin of 100 points must not swamp the rest)."""
+    return F.smooth_l1_loss(predicted.float(), margin / scale)
+
+
 def regularized_parameters(model: nn.Module) -> list[nn.Parameter]:
     """The weights L2 applies to: convolution and fully connected weights, no biases, no BN;
     of a head trained through shared weights (nn/heads.py), those shared weights."""

@@ -94,4 +94,5 @@ class TrainModule(pl.LightningModule):
         self.game.after_step(self.net)  # (after the optimiser step of this batch)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint[CHECKPOINT_KEY] = checkpoint_section(self.config["network"])
+        # the net's own description: it may hold what the game added (Go's aux heads)
+        checkpoint[CHECKPOINT_KEY] = checkpoint_section(self.net.config())

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Does the value head generalise with ownership and score targets? (docs/experiments/
+# gnugo-strength.md, "Ownership and score targets"). Two runs of one recipe and seed, with and
+# without the training-only heads, validated on whole held-out games:
+#
+#   bash scripts/experiments/aux_targets.sh [OUT]        # default runs/aux-targets
+#
+# Data: data/gnugo-l1 (annotated with TB/TW by `zeroforge annotate`): seeds 20000-20199 train,
+# the last 40 games (seeds 20200-20239) are held out whole. Knobs (environment): STEPS, BATCH,
+# BLOCKS, FILTERS, SEED, OWNERSHIP (loss.ownership_weight), SCORE (loss.score_weight), ARMS.
+# A finished arm (nets/final.txt.gz) is not trained again.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=${1:-runs/aux-targets}
+zf=${ZF:-.venv/bin/zeroforge}
+steps=${STEPS:-2000}
+batch=${BATCH:-64}
+blocks=${BLOCKS:-2}
+filters=${FILTERS:-32}
+seed=${SEED:-1}
+ownership=${OWNERSHIP:-1.5}
+score=${SCORE:-0.5}
+arms=${ARMS:-"plain aux"}
+
+games=$(ls data/gnugo-l1/*.sgf | sort)
+# shellcheck disable=SC2086  # file names have no spaces
+[ -d "$out/train-shards" ] || $zf sgf2chunks --shards $(echo "$games" | head -n 200) \
+    --out "$out/train-shards" --prefix train --games-per-chunk 8
+# shellcheck disable=SC2086
+[ -d "$out/held-shards" ] || $zf sgf2chunks --shards $(echo "$games" | tail -n 40) \
+    --out "$out/held-shards" --prefix held --games-per-chunk 8
+
+for arm in $arms; do
+    run="$out/$arm-s$seed"
+    [ -f "$run/nets/final.txt.gz" ] && continue
+    extra=()
+    if [ "$arm" = aux ]; then
+        extra=(loss.ownership_weight="$ownership" loss.score_weight="$score")
+    fi
+    /usr/bin/time -f "$arm: %e s wall, %U s user CPU" \
+        $zf train network=2x16 network.blocks="$blocks" network.filters="$filters" \
+        data.train="$out/train-shards" data.val="$out/held-shards" \
+        data.sample_rate=1.0 data.batch_size="$batch" data.shuffle_buffer=65536 \
+        data.val_batches=1000 optim=adamw optim.lr=0.002 schedule=warmup_cosine \
+        loss.value_weight=0.25 seed="$seed" train.max_steps="$steps" train.threads=1 \
+        train.log_every=50 train.val_every=250 train.checkpoint_every=0 \
+        train.export_every=500 train.progress=false out_dir="$run" "${extra[@]}"
+done
+for arm in $arms; do
+    echo "== $arm: step, held-out policy loss, top-1, value MSE, ownership loss, score loss"
+    python3 - "$out/$arm-s$seed/metrics.csv" <<'PY'
+import csv, sys
+for row in csv.DictReader(open(sys.argv[1])):
+    if row["val_loss"]:
+        print(row["step"], row["val_policy_loss"], row["val_accuracy"], row["val_value_mse"],
+              row["val_ownership_loss"] or "-", row["val_score_loss"] or "-")
+PY
+done

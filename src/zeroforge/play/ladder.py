@@ -1,0 +1,172 @@
+"""A strength ladder: Go nets rated against GNU Go levels, with a finite Elo for every net.
+
+Rungs are GNU Go at several levels (`gnugo-l0`, `gnugo-l1`, ...). Every net plays every rung,
+neighbouring rungs play each other (that fixes the levels' spacing), and neighbouring nets of a
+run play each other (that ties the nets to one another where GNU Go beats them all). Each
+pairing is its own resumable match (`play.match`, `OUT/pairs/A--B/`); all games then go into one
+Bradley-Terry fit (`ratings.fit_elo`), anchored at the first rung's level when it is level 1
+(else the first rung) = 0 Elo. The fit gives each pair that met one virtual draw (as BayesElo),
+so a net that lost every game still gets a finite Elo and a standard error; with few games that
+Elo is mostly the prior's pull, and its interval says so.
+
+A run's nets are its exports (train/callbacks.py: `nets/step-NNNNNNN.txt.gz`, then
+`nets/final.txt.gz`); `step_of` reads the step from the name.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from zeroforge.atomic import atomic_write_text
+from zeroforge.play.match import Match, run_match
+from zeroforge.play.ratings import Z95, fit_elo
+from zeroforge.play.specs import EngineSpec, make_spec
+
+STEP_NAME = re.compile(r"^step-(\d+)\.txt\.gz$")
+FINAL_NAME = "final.txt.gz"
+ANCHOR_LEVEL = 1  # GNU Go level 1 = 0 Elo when it is a rung (the project's yardstick)
+
+
+@dataclass
+class Ladder:
+    nets: dict[str, Path]  # player name -> weights file, in step order
+    levels: list[int]
+    out: Path
+    games: int = 4  # per net-rung pairing (both colours)
+    rung_games: int = 4  # per pair of neighbouring rungs
+    net_games: int = 2  # per pair of neighbouring nets
+    visits: int = 1
+    workers: int = 1
+    max_moves: int = 600
+    steps: dict[str, int | None] = field(default_factory=dict)
+
+    def rung_names(self) -> list[str]:
+        return [f"gnugo-l{level}" for level in self.levels]
+
+    def spec(self, name: str) -> EngineSpec:
+        if name in self.nets:
+            weights = str(self.nets[name])
+            raw = {"kind": "leelaz", "weights": weights, "visits": self.visits, "resign": 0}
+        else:
+            raw = {"kind": "gnugo", "level": int(name.removeprefix("gnugo-l"))}
+        return make_spec({**raw, "name": name}, f"ladder player {name}")
+
+    def pairings(self) -> list[tuple[str, str, int]]:
+        rungs, nets = self.rung_names(), list(self.nets)
+        pairs = [(a, b, self.rung_games) for a, b in itertools.pairwise(rungs)]
+        pairs += [(n, r, self.games) for n in nets for r in rungs]
+        pairs += [(a, b, self.net_games) for a, b in itertools.pairwise(nets)]
+        return [(a, b, g) for a, b, g in pairs if g > 0]
+
+
+def step_of(path: Path) -> int | None:
+    """The training step of an exported net: from `step-N.txt.gz`, or for a run's
+    `final.txt.gz` its config's `train.max_steps` (None when unknown)."""
+    match = STEP_NAME.match(path.name)
+    if match:
+        return int(match.group(1))
+    config = path.parent.parent / "config.yaml"
+    if path.name == FINAL_NAME and config.is_file():
+        steps = (yaml.safe_load(config.read_text()) or {}).get("train", {}).get("max_steps")
+        return int(steps) if isinstance(steps, int) else None
+    return None
+
+
+def run_nets(run: Path) -> list[Path]:
+    """A run's exported nets in step order (`final.txt.gz` last), from `run/nets` or `run`."""
+    folder = run / "nets" if (run / "nets").is_dir() else run
+    steps = sorted((p for p in folder.iterdir() if STEP_NAME.match(p.name)), key=step_of)
+    final = folder / FINAL_NAME
+    return steps + ([final] if final.exists() else [])
+
+
+def net_players(inputs: list[Path]) -> tuple[dict[str, Path], dict[str, int | None]]:
+    """Player names for weights files and runs' nets: `RUN-step-N`, `RUN-final`, file stems."""
+    nets, steps = {}, {}
+    for item in inputs:
+        paths = run_nets(item) if item.is_dir() else [item]
+        if not paths:
+            raise ValueError(f"{item}: no exported nets (nets/step-*.txt.gz, final.txt.gz)")
+        for path in paths:
+            stem = path.name.removesuffix(".gz").removesuffix(".txt")
+            name = re.sub(r"[^\w.-]", "_", f"{item.name}-{stem}" if item.is_dir() else stem)
+            if name in nets:
+                raise ValueError(f"{path}: a second net named {name}")
+            nets[name], steps[name] = path.resolve(), step_of(path)
+    return nets, steps
+
+
+def _pair_dir(ladder: Ladder, a: str, b: str) -> Path:
+    return ladder.out / "pairs" / f"{a}--{b}"
+
+
+def play(ladder: Ladder, on_pair=None) -> list[dict[str, Any]]:
+    """Play (or resume) every pairing; all game records."""
+    records = []
+    for a, b, games in ladder.pairings():
+        match = Match(
+            players={a: ladder.spec(a), b: ladder.spec(b)},
+            out=_pair_dir(ladder, a, b),
+            games=games,
+            max_moves=ladder.max_moves,
+            workers=ladder.workers,
+        )
+        if on_pair:
+            on_pair(a, b, games)
+        records += [r for r in run_match(match) if not r.get("error")]
+    return records
+
+
+def rate(ladder: Ladder, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The Bradley-Terry fit of every game: per player Elo, 95 % interval, games, score."""
+    rungs = ladder.rung_names()
+    anchor = f"gnugo-l{ANCHOR_LEVEL}" if f"gnugo-l{ANCHOR_LEVEL}" in rungs else rungs[0]
+    names = [anchor] + [n for n in rungs + list(ladder.nets) if n != anchor]
+    games = [
+        (r["black"], r["white"], 0.5 if r["winner"] is None else float(r["winner"] == r["black"]))
+        for r in records
+    ]
+    fitted = fit_elo(names, games) if games else {n: (0.0, None) for n in names}
+    players = {}
+    for name in names:
+        own = [(s if a == name else 1 - s) for a, b, s in games if name in (a, b)]
+        elo, error = fitted[name]
+        half = None if error is None else Z95 * error
+        players[name] = {
+            "kind": "net" if name in ladder.nets else "gnugo",
+            "step": ladder.steps.get(name),
+            "games": len(own),
+            "score": sum(own) / len(own) if own else None,
+            "elo": elo,
+            "elo_95": half,
+        }
+    return {"anchor": anchor, "games": len(games), "players": players}
+
+
+def markdown(table: dict[str, Any]) -> str:
+    lines = [
+        f"Elo (Bradley-Terry, {table['games']} games; {table['anchor']} = 0, 95 % interval)",
+        "",
+        "| player | games | score | Elo |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, row in table["players"].items():
+        score = "-" if row["score"] is None else f"{row['score']:.2f}"
+        half = "" if row["elo_95"] is None else f" ± {row['elo_95']:.0f}"
+        lines.append(f"| {name} | {row['games']} | {score} | {row['elo']:.0f}{half} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_results(ladder: Ladder, table: dict[str, Any]) -> list[Path]:
+    """OUT/ladder.json and OUT/ladder.md (the Elo-vs-steps figure: analysis/figures.py)."""
+    written = [ladder.out / "ladder.json", ladder.out / "ladder.md"]
+    atomic_write_text(written[0], json.dumps(table, indent=2) + "\n")
+    atomic_write_text(written[1], markdown(table))
+    return written
