@@ -84,3 +84,19 @@ def test_bench_nnue_quick_json(tmp_path, capsys):
     assert 0 < figures["nnue_optimizer_share_of_fp32_step"] < 1
     assert figures["nnue_dense_vs_embedding_bag_transformer_time_ratio"] > 0
     assert "zeroforge bench --only nnue" in doc.read_text()
+
+
+def test_bench_train_full_plan_fits_about_three_minutes():
+    """The full `train` area took 6 min 53 s on an idle 2-core machine: its training work, at
+    the rates measured there (about 250 GFLOP/s in fp32, 650 in bf16: docs/PERFORMANCE.md),
+    must now take about a third of it, leaving room for the runs' start-up."""
+    from zeroforge.bench.train import FULL, PRECISIONS, WARMUP_STEPS, forward_flops
+
+    seconds = 0.0
+    for net, batch, bare_steps, train_steps in FULL:
+        blocks, filters = (int(v) for v in net.split("x"))
+        steps = 1 + 2 * bare_steps + WARMUP_STEPS + train_steps  # bare: 1 warm-up, before, after
+        gflop = 3 * forward_flops(blocks, filters) * batch * steps / 1e9
+        seconds += gflop / 250 + gflop / 650
+    assert set(PRECISIONS) == {"fp32", "bf16"}
+    assert seconds < 90  # (the old plan: 198 s)
