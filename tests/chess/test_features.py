@@ -8,7 +8,10 @@ from zeroforge.chess.features import (
     KING_BUCKETS,
     MAX_ACTIVE,
     NUM_FEATURES,
+    PIECE_CODES,
     PLANE_SIZE,
+    feature,
+    feature_tables,
     halfka_features,
     layer_stack_bucket,
 )
@@ -42,3 +45,16 @@ def test_start_position_has_32_features_per_side():
         assert len(features) == MAX_ACTIVE and len(set(features)) == MAX_ACTIVE
         assert features.min() >= 0 and features.max() < NUM_FEATURES
     assert layer_stack_bucket(board) == 7
+
+
+def test_the_compiled_decoders_tables_equal_the_definition():
+    """feature_tables() (what chess/csrc loads) gives feature() for every perspective, king
+    square, piece and square."""
+    king_base, king_mirror, piece_square = feature_tables()
+    for p, perspective in enumerate((chess.WHITE, chess.BLACK)):
+        for king in range(64):
+            row = piece_square[p, king_mirror[p, king]]
+            for code in range(PIECE_CODES):
+                for square in range(64):
+                    expected = feature(perspective, king, code, square)
+                    assert king_base[p, king] + row[code, square] == expected

@@ -59,21 +59,19 @@ def feature(perspective: chess.Color, king: int, code: int, square: int) -> int:
 def feature_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The feature set as the compiled decoder's tables (chess/csrc/board.h FeatureTables):
     feature(p, king, code, square) = king_base[p, king] + piece_square[p, king_mirror[p, king],
-    code, square], with p 0 = white, 1 = black."""
+    code, square], with p 0 = white, 1 = black (tests check it against `feature`)."""
+    squares, kings = np.arange(64), np.arange(64)
     king_base = np.zeros((2, 64), np.int16)
-    king_mirror = np.zeros((2, 64), np.uint8)
+    king_mirror = (kings % 8 < 4).astype(np.uint8)[None].repeat(2, axis=0)
     piece_square = np.zeros((2, 2, PIECE_CODES, 64), np.int16)
     for p, perspective in enumerate((chess.WHITE, chess.BLACK)):
-        for king in range(64):
-            orient = orientation(perspective, king)
-            king_base[p, king] = PLANE_SIZE * KING_BUCKETS[king ^ orient]
-            king_mirror[p, king] = (orient & 7) == 7
-            mirror = king_mirror[p, king]
+        flip = 0 if perspective == chess.WHITE else 56
+        king_base[p] = PLANE_SIZE * KING_BUCKETS[kings ^ flip ^ (7 * king_mirror[p])]
+        for mirror in (0, 1):
             for code in range(PIECE_CODES):
-                for square in range(64):
-                    piece_square[p, mirror, code, square] = (
-                        feature(perspective, king, code, square) - king_base[p, king]
-                    )
+                piece_square[p, mirror, code] = (squares ^ flip ^ (7 * mirror)) + 64 * plane(
+                    perspective, code
+                )
     return king_base, king_mirror, piece_square
 
 

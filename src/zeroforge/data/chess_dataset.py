@@ -45,6 +45,7 @@ from zeroforge.data.chess_decoder import (
     FLAG_CAPTURE,
     FLAG_IN_CHECK,
     SUFFIXES,
+    decoded_runs,
     iter_decoded,
 )
 from zeroforge.data.files import Records, expand_paths
@@ -127,6 +128,19 @@ def uniform(key: int, pieces: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return (mixed >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
 
+def offsets_in_pieces(pieces: np.ndarray, carry: tuple[int, int]):
+    """Each record's position in its piece (pieces come in runs), and the carry for the next
+    group: (its last piece, that piece's records so far); `carry` is the previous group's."""
+    n = len(pieces)
+    starts = np.flatnonzero(np.r_[True, pieces[1:] != pieces[:-1]])
+    first = np.repeat(starts, np.diff(np.r_[starts, n])).astype(np.uint64)
+    offsets = np.arange(n, dtype=np.uint64) - first
+    last, before = carry
+    if int(pieces[0]) == last:
+        offsets[: starts[1] if len(starts) > 1 else n] += np.uint64(before)
+    return offsets, (int(pieces[-1]), int(offsets[-1]) + 1)
+
+
 def make_chess_batch(records: Records) -> dict[str, torch.Tensor]:
     """Shuffle-buffer records of B positions -> the training batch (module docstring)."""
     rows = records[RECORD]
@@ -177,17 +191,18 @@ class ChessDataset(StreamDataset):
             select = None if by_file or by_position else (lambda piece: piece % shards == shard)
             stats = ReadStats()
             key = np.random.default_rng([self.seed, *epoch, index, 0x5A3]).integers(2**63)
-            group: list[tuple[int, int, np.ndarray]] = []  # (piece, offset in it, records)
-            size, seen, last_piece, in_piece = 0, 0, -1, 0
-            for piece, records in iter_decoded(path, self.skip_bad, stats, select):
-                in_piece = in_piece if piece == last_piece else 0
-                group.append((piece, in_piece, records))
-                size, last_piece, in_piece = size + len(records), piece, in_piece + len(records)
+            group: list[tuple[np.ndarray, np.ndarray]] = []  # (piece of each record, records)
+            size, seen, carry = 0, 0, (-1, 0)
+            for pieces, records in decoded_runs(path, self.skip_bad, stats, select):
+                group.append((pieces, records))
+                size += len(records)
                 if size >= GROUP_POSITIONS:
-                    yield from self._kept(group, key, seen, by_position, shard, shards)
+                    carry = yield from self._kept(
+                        group, key, seen, carry, by_position, shard, shards
+                    )
                     seen, size, group = seen + size, 0, []
             if group:
-                yield from self._kept(group, key, seen, by_position, shard, shards)
+                yield from self._kept(group, key, seen, carry, by_position, shard, shards)
             if stats.bad_records:
                 warnings.warn(
                     f"{stats.bad_records} bad record(s) skipped in {os.path.basename(path)}; "
@@ -195,14 +210,13 @@ class ChessDataset(StreamDataset):
                     stacklevel=2,
                 )
 
-    def _kept(self, group, key: int, seen: int, by_position: bool, shard: int, shards: int):
-        records = concat_arrays([part for _, _, part in group])
+    def _kept(self, group, key: int, seen: int, carry, by_position: bool, shard: int, shards: int):
+        """Yield the kept records of a group of runs; returns the carry for the next group."""
+        records = concat_arrays([part for _, part in group])
         keep = keep_mask(records, self.filters, self.counts)
         if self.sample_rate < 1 or self.position_range != (0.0, 1.0):
-            pieces = np.concatenate([np.full(len(p), n, np.uint64) for n, _, p in group])
-            offsets = np.concatenate(
-                [np.arange(o, o + len(p), dtype=np.uint64) for _, o, p in group]
-            )
+            pieces = np.concatenate([p for p, _ in group]).astype(np.uint64)
+            offsets, carry = offsets_in_pieces(pieces, carry)
         if self.sample_rate < 1:  # decided by (file, piece, position in it): not by shard
             keep &= uniform(key, pieces, offsets) < self.sample_rate
         if self.position_range != (0.0, 1.0):  # the same blocks whatever the seed or epoch
@@ -215,6 +229,7 @@ class ChessDataset(StreamDataset):
             yield {RECORD: records}
         elif keep.any():
             yield {RECORD: records[keep]}
+        return carry
 
     def _batch(self, records: Records, rng: np.random.Generator) -> dict[str, torch.Tensor]:
         return make_chess_batch(records)

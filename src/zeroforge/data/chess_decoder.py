@@ -70,8 +70,8 @@ RECORD_DTYPE = np.dtype(
 assert RECORD_DTYPE.itemsize == _decoder.record_size(), "record layout differs from decode.h"
 _decoder.load_features(*(table.tobytes() for table in feature_tables()))
 FLAG_IN_CHECK, FLAG_CAPTURE = 1, 2
-RECORDS_PER_ARRAY = 1 << 16  # decoded at a time (9 MiB of records; a chain fits: <= 65,536)
-MIN_PLY_BITS = 5  # a ply of movetext takes at least its score's first block: bounds the records
+RECORDS_PER_ARRAY = 1 << 16  # decoded at a time (9 MiB of records; any chain fits: <= 65,536)
+SPANS_PER_CALL = 1024  # .binpack chunks decoded by one call into C
 SUFFIXES = (BINPACK_SUFFIX, BIN_SUFFIX, PLAIN_SUFFIX)
 Select = Callable[[int], bool]
 
@@ -84,44 +84,83 @@ def empty_records() -> np.ndarray:
     return np.empty(0, dtype=RECORD_DTYPE)
 
 
+def binpack_runs(
+    path: str | os.PathLike,
+    skip_bad: bool = False,
+    stats: ReadStats | None = None,
+    select: Select | None = None,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(chunk index of each record, records) of a .binpack file, many chunks a run: C decodes
+    SPANS_PER_CALL chunks a call into one array (a gensfen chunk holds one game, about 60
+    positions: a call or an array each would cost more than decoding it). With skip_bad a bad
+    chain costs the rest of its chunk (the bit stream cannot be resynchronised), as in
+    formats.binpack."""
+    stats = stats if stats is not None else ReadStats()
+    data = map_file(path, "chunk 0 (byte 0)")
+    view = memoryview(data)
+    walk = binpack_chunks(path, data, stats, skip_bad)
+    records, used = empty_records(), 0
+    raw = records.view(np.uint8)  # (a plain buffer is quicker to hand to C than records)
+    try:
+        while True:
+            spans, bad_header = [], None
+            try:
+                for index, start, end in walk:
+                    if select is None or select(index):
+                        spans.append((index, start, end))
+                        if len(spans) == SPANS_PER_CALL:
+                            break
+            except ChessDataError as error:  # the chunks before it come out first
+                bad_header = error
+            if not spans and bad_header is None:
+                return
+            chunk = np.array([index for index, _, _ in spans], np.int64)
+            bounds = np.array([(start, end) for _, start, end in spans], np.int64).reshape(-1, 2)
+            span, offset = 0, int(bounds[0, 0]) if spans else 0
+            while span < len(spans):
+                if used == len(records):
+                    records, used = np.empty(RECORDS_PER_ARRAY, RECORD_DTYPE), 0
+                    raw = records.view(np.uint8)
+                counts = np.zeros(len(spans), np.int64)
+                span, offset, count, error, ply = _decoder.decode_binpack(
+                    view, bounds, span, offset, raw, used, counts
+                )
+                stats.records += count
+                if count:
+                    yield np.repeat(chunk, counts), records[used : used + count]
+                    used += count
+                if error:
+                    where = f"chunk {chunk[span]}, chain at byte {offset}"
+                    reason = f"ply {ply}: {error}" if ply else f"stem: {error}"
+                    stats.bad(ChessDataError(path, where, reason), skip_bad)
+                    span += 1
+                elif span < len(spans):  # the next chain needs a fresh array
+                    used = len(records)
+            if bad_header is not None:
+                raise bad_header
+    finally:
+        walk.close()
+        view.release()
+        if isinstance(data, mmap.mmap):
+            data.close()
+
+
+def by_piece(runs: Iterator[tuple[np.ndarray, np.ndarray]]) -> Iterator[tuple[int, np.ndarray]]:
+    """(piece, records) from (piece of each record, records) runs."""
+    for pieces, records in runs:
+        cuts = [0, *(np.flatnonzero(pieces[1:] != pieces[:-1]) + 1).tolist(), len(pieces)]
+        for start, end in zip(cuts[:-1], cuts[1:], strict=False):
+            yield int(pieces[start]), records[start:end]
+
+
 def iter_binpack(
     path: str | os.PathLike,
     skip_bad: bool = False,
     stats: ReadStats | None = None,
     select: Select | None = None,
 ) -> Iterator[tuple[int, np.ndarray]]:
-    """(chunk index, records) of a .binpack file; with skip_bad a bad chain costs the rest of
-    its chunk (the bit stream cannot be resynchronised), as in formats.binpack. Records of
-    many chunks share one array (a small chunk costs no allocation of its own)."""
-    stats = stats if stats is not None else ReadStats()
-    data = map_file(path, "chunk 0 (byte 0)")
-    view = memoryview(data)
-    records, used = empty_records(), 0
-    raw = records.view(np.uint8)  # (a plain buffer is quicker to hand to C than records)
-    try:
-        for index, start, end in binpack_chunks(path, data, stats, skip_bad):
-            if select is not None and not select(index):
-                continue
-            offset = start
-            while offset < end:
-                room = min(RECORDS_PER_ARRAY, (end - offset) * 8 // MIN_PLY_BITS + 1)
-                if len(records) - used < room:
-                    records, used = np.empty(RECORDS_PER_ARRAY, RECORD_DTYPE), 0
-                    raw = records.view(np.uint8)
-                count, offset, error, ply = _decoder.decode_binpack(view, offset, end, raw, used)
-                stats.records += count
-                if count:
-                    yield index, records[used : used + count]
-                    used += count
-                if error:
-                    where = f"chunk {index}, chain at byte {offset}"
-                    reason = f"ply {ply}: {error}" if ply else f"stem: {error}"
-                    stats.bad(ChessDataError(path, where, reason), skip_bad)
-                    break
-    finally:
-        view.release()
-        if isinstance(data, mmap.mmap):
-            data.close()
+    """(chunk index, records) of a .binpack file (binpack_runs split by chunk)."""
+    return by_piece(binpack_runs(path, skip_bad, stats, select))
 
 
 def iter_bin(
@@ -204,6 +243,21 @@ def iter_decoded(
     if suffix not in READERS:
         raise ValueError(f"{path}: not chess training data (expected one of {SUFFIXES})")
     return READERS[suffix](path, skip_bad, stats, select)
+
+
+def decoded_runs(
+    path: str | os.PathLike,
+    skip_bad: bool = False,
+    stats: ReadStats | None = None,
+    select: Select | None = None,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(piece of each record, records) of any of the three formats: iter_decoded in runs of
+    many pieces where the format has small ones (.binpack)."""
+    if os.path.splitext(str(path))[1] == BINPACK_SUFFIX:
+        yield from binpack_runs(path, skip_bad, stats, select)
+        return
+    for piece, records in iter_decoded(path, skip_bad, stats, select):
+        yield np.full(len(records), piece, np.int64), records
 
 
 def read_decoded(path: str | os.PathLike, skip_bad: bool = False) -> np.ndarray:

@@ -227,9 +227,7 @@ static size_t decode_chain(const uint8_t *data, size_t size, size_t offset, Outp
         return 0;
     }
     unsigned plies = be16(data + offset + STEM_BYTES);
-    /* a chain that does not fit waits for an empty buffer; one that does not fit an empty
-     * buffer claims more plies than its bits can hold and fails as it runs out of them */
-    if (out->count && out->capacity - out->count < 1 + (size_t)plies) return offset;
+    if (out->capacity - out->count < 1 + (size_t)plies) return offset; /* for a fresh buffer */
     const char *problem = decode_stem(data + offset, &pos, &m, &score, &ply, &result);
     if (!problem) problem = emit_checked(&pos, m, score, ply, result, out);
     if (problem) {

@@ -37,8 +37,7 @@ typedef struct {
 
 /* Whole chains from data[offset:size] while the next chain fits the records left in `out`, or
  * until the data ends; returns the offset after the last complete chain (on error: of the bad
- * chain). An empty `out` must have room for every record the rest of the data could hold (a
- * ply takes at least 5 bits), or for 65,536 (the longest chain). */
+ * chain). Room for 65,536 records holds any chain. */
 size_t decode_binpack_chains(const uint8_t *data, size_t size, size_t offset, Output *out);
 /* `count` 40-byte .bin records (out has room for them); stops at the first bad one
  * (out->error_at = its index) */

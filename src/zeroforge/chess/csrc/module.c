@@ -33,30 +33,52 @@ static int records_out(Py_buffer *records, Py_ssize_t first, Output *out) {
     return 1;
 }
 
-/* decode_binpack(buffer, offset, end, records, first) -> (count, next offset, error or None,
- * error ply): whole chains of buffer[offset:end] (a chunk's payload) into the writable buffer
- * `records` from record `first` on, while the next chain fits */
+/* decode_binpack(buffer, spans, span, offset, records, first, counts) -> (span, offset, count,
+ * error or None, error ply): the chains of the chunk payloads buffer[start:end] of `spans`
+ * (int64 [k, 2]), from chunk `span` at file offset `offset` on, into the writable buffer
+ * `records` from record `first` on; counts[i] (int64 [k]) gets the records of chunk i. Stops
+ * after the last chunk (span == k), before a chain that does not fit, or at a bad chain (the
+ * span and offset say where). */
 static PyObject *py_decode_binpack(PyObject *self, PyObject *args) {
-    Py_buffer view, records;
-    Py_ssize_t offset, end, first;
-    if (!PyArg_ParseTuple(args, "y*nnw*n", &view, &offset, &end, &records, &first)) return NULL;
+    Py_buffer view, spans, records, counts;
+    Py_ssize_t span, offset, first;
+    if (!PyArg_ParseTuple(args, "y*y*nnw*nw*", &view, &spans, &span, &offset, &records, &first,
+                          &counts))
+        return NULL;
     Output out = {0};
-    size_t next = 0;
+    Py_ssize_t k = spans.len / (Py_ssize_t)(2 * sizeof(int64_t));
+    const int64_t *bounds = spans.buf;
+    int64_t *per_span = counts.buf;
     int ok = records_out(&records, first, &out);
-    if (ok && (offset < 0 || offset > end || end > view.len)) {
-        PyErr_SetString(PyExc_ValueError, "offset and end outside the buffer");
+    if (ok && (counts.len != k * (Py_ssize_t)sizeof(int64_t) || span < 0 || span > k)) {
+        PyErr_SetString(PyExc_ValueError, "spans and counts do not match");
         ok = 0;
+    }
+    for (Py_ssize_t i = 0; ok && i < k; i++) {
+        if (bounds[2 * i] < 0 || bounds[2 * i] > bounds[2 * i + 1] || bounds[2 * i + 1] > view.len) {
+            PyErr_SetString(PyExc_ValueError, "a span outside the buffer");
+            ok = 0;
+        }
     }
     if (ok) {
         Py_BEGIN_ALLOW_THREADS;
-        next = decode_binpack_chains(view.buf, (size_t)end, (size_t)offset, &out);
+        for (; span < k; span++) {
+            size_t before = out.count;
+            if (offset < bounds[2 * span]) offset = (Py_ssize_t)bounds[2 * span];
+            size_t end = (size_t)bounds[2 * span + 1];
+            offset = (Py_ssize_t)decode_binpack_chains(view.buf, end, (size_t)offset, &out);
+            per_span[span] += (int64_t)(out.count - before);
+            if (out.error || (size_t)offset < end) break; /* bad chain, or full */
+        }
         Py_END_ALLOW_THREADS;
     }
     PyBuffer_Release(&view);
+    PyBuffer_Release(&spans);
     PyBuffer_Release(&records);
+    PyBuffer_Release(&counts);
     if (!ok) return NULL;
-    return Py_BuildValue("(nnNi)", (Py_ssize_t)out.count, (Py_ssize_t)next,
-                         error_or_none(out.error), out.error_ply);
+    return Py_BuildValue("(nnnNi)", span, offset, (Py_ssize_t)out.count, error_or_none(out.error),
+                         out.error_ply);
 }
 
 /* decode_bin(buffer, records) -> (count, error or None, index of the bad record) */
