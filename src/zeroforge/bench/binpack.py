@@ -6,7 +6,7 @@ Both decoders do the same job on the same file: decode every position of every c
 indices into the piece's move list, score deltas), check it, and produce the active feature
 indices of both perspectives. The reference is `formats.binpack.read_binpack` (python-chess
 boards, one record at a time) followed by `chess.features.halfka_features` per perspective; the
-compiled side is `data.chess_decoder.iter_binpack` (C). The second figure goes through the whole
+compiled side is `data.chess_decoder.binpack_runs` (C). The second figure goes through the whole
 `ChessDataset` (filters off, shuffle buffer of 65,536, torch batches), with the compiled
 decoder alone on the same file as its reference. Data: the `.binpack` files of data/sample
 concatenated until they hold more positions than the shuffle buffer (a .binpack is a sequence
@@ -28,7 +28,7 @@ from zeroforge.bench import BenchResult
 from zeroforge.chess.features import halfka_features
 from zeroforge.chess.records import TrainingRecord, record_from_board
 from zeroforge.data.chess_dataset import ChessDataset, SkipFilters
-from zeroforge.data.chess_decoder import iter_binpack, read_decoded
+from zeroforge.data.chess_decoder import binpack_runs, iter_binpack, read_decoded
 from zeroforge.formats.binpack import read_binpack, write_binpack
 
 # issue 20: nnue-pytorch's C++ loader (-O3 -march=native, PGO) on this machine kind, one thread
@@ -90,7 +90,7 @@ def _compiled_rate(files: list[str]) -> float:
     positions, start = 0, time.process_time()
     while True:
         for path in files:
-            for _, records in iter_binpack(path):
+            for _, records in binpack_runs(path):
                 positions += len(records)
         elapsed = time.process_time() - start
         if elapsed >= MIN_SECONDS:
@@ -178,7 +178,7 @@ def _markdown(figures, positions, source, repeats) -> str:
             "",
             "| decoding | positions/s per core |",
             "|---|---:|",
-            f"| compiled: `data.chess_decoder.iter_binpack` (C extension) | {rate:,.0f} |",
+            f"| compiled: `data.chess_decoder.binpack_runs` (C extension; records of many chunks an array) | {rate:,.0f} |",
             "| reference, same run: python-chess, `formats.binpack.read_binpack` + "
             f"`halfka_features` | {figures['python_chess_pos_per_s_per_core_ref']:,.0f} |",
             f"| **ratio compiled / python-chess** | **{figures['compiled_vs_python_chess_ratio']:,.0f}x** |",
