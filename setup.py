@@ -1,8 +1,10 @@
-"""The compiled chess decoder (zeroforge.chess._decoder); all else is in pyproject.toml.
+"""The compiled parts: the chess decoder (zeroforge.chess._decoder) and Ranger's one-pass row
+update (zeroforge.train._rows); all else is in pyproject.toml.
 
 C, built at install: decoding .binpack into NNUE batches must keep a GPU fed (millions of positions/s
-per core) and C needs no JIT warm-up per worker process. In a work tree without installing:
-`.venv/bin/python setup.py build_ext --inplace`.
+per core) and C needs no JIT warm-up per worker process; the lazy NNUE step's optimiser is
+memory-bound, and one pass over each touched row beats torch's fifteen. In a work tree without
+installing: `.venv/bin/python setup.py build_ext --inplace`.
 """
 
 import os
@@ -21,6 +23,11 @@ setup(
             sources=[CSRC + name for name in ("board.c", "decode.c", "module.c")],
             depends=[CSRC + name for name in ("board.h", "decode.h")],
             extra_compile_args=["-O3", "-std=c99", "-Wall", *NATIVE],
-        )
+        ),
+        Extension(
+            "zeroforge.train._rows",
+            sources=["src/zeroforge/train/csrc/rows.c"],
+            extra_compile_args=["-O3", "-std=c99", "-Wall", "-fno-math-errno", *NATIVE],
+        ),
     ]
 )

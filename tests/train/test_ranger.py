@@ -18,10 +18,11 @@ def gradients(rows: int, columns: int, steps: int) -> list[torch.Tensor]:
     return [torch.randn(rows, columns, generator=generator) for _ in range(steps)]
 
 
-def run(optimizer_class, grads, make_grad, **settings) -> tuple[torch.Tensor, dict]:
+def run(optimizer_class, grads, make_grad, compiled=True, **settings) -> tuple[torch.Tensor, dict]:
     weight = torch.nn.Parameter(torch.linspace(-1, 1, grads[0].numel()).view_as(grads[0]))
     bias = torch.nn.Parameter(torch.ones(3))
     optimizer = optimizer_class([weight, bias], **{**SETTINGS, **settings})
+    optimizer.compiled = compiled  # (LazyRanger: C or torch for the rows; Ranger ignores it)
     for grad in grads:
         weight.grad = make_grad(grad)
         bias.grad = grad[0, :3].clone()
@@ -43,21 +44,23 @@ def test_dense_gradients_step_as_pytorch_optimizers_ranger(settings):
     assert torch.equal(ours, theirs)
 
 
+@pytest.mark.parametrize("compiled", [True, False])
 @pytest.mark.parametrize("settings", [{}, {"use_gc": True, "weight_decay": 0.1}])
-def test_rows_touched_every_step_update_as_dense_ones(settings):
+def test_rows_touched_every_step_update_as_dense_ones(settings, compiled):
     grads = gradients(6, 5, STEPS)
     every = torch.arange(6)
-    lazy, _ = run(LazyRanger, grads, lambda g: row_sparse(g, every), **settings)
+    lazy, _ = run(LazyRanger, grads, lambda g: row_sparse(g, every), compiled, **settings)
     dense, _ = run(Ranger, grads, torch.clone, **settings)
     assert torch.allclose(lazy, dense, rtol=0, atol=1e-6)
 
 
-def test_untouched_rows_keep_weights_and_moments():
+@pytest.mark.parametrize("compiled", [True, False])
+def test_untouched_rows_keep_weights_and_moments(compiled):
     grads = gradients(6, 5, STEPS)
     always, sometimes = torch.tensor([0, 2]), torch.tensor([0, 2, 4])
     touched = lambda step: sometimes if step % 5 == 0 else always  # noqa: E731
     calls = iter(range(STEPS))
-    lazy, state = run(LazyRanger, grads, lambda g: row_sparse(g, touched(next(calls))))
+    lazy, state = run(LazyRanger, grads, lambda g: row_sparse(g, touched(next(calls))), compiled)
     dense, _ = run(Ranger, grads, lambda g: g * (torch.arange(6) % 2 == 0)[:, None])
     lazy, dense = lazy[:30].view(6, 5), dense[:30].view(6, 5)
     start = torch.linspace(-1, 1, 30).view(6, 5)
@@ -150,3 +153,26 @@ def test_agc_refuses_row_sparse_gradients(chess_batch):
     net, _ = chess_step({"lazy_rows": True}, chess_batch)
     with pytest.raises(ValueError, match="lazy_rows"):
         adaptive_clip_grad_([net.input.weight], 0.01)
+
+
+def test_compiled_and_torch_row_updates_agree():
+    from zeroforge.train.ranger import _compiled
+
+    assert _compiled is not None, "build the extension: python setup.py build_ext --inplace"
+    grads = gradients(64, 40, STEPS)
+    rows = torch.tensor([0, 5, 6, 31, 63])
+    settings = {"weight_decay": 0.05, "use_gc": True}
+    compiled, _ = run(LazyRanger, grads, lambda g: row_sparse(g, rows), True, **settings)
+    in_torch, _ = run(LazyRanger, grads, lambda g: row_sparse(g, rows), False, **settings)
+    assert torch.allclose(compiled, in_torch, rtol=0, atol=1e-6)
+    assert not torch.equal(compiled, run(LazyRanger, grads, torch.clone)[0])  # rows moved
+
+
+def test_compiled_update_refuses_rows_out_of_range():
+    from zeroforge.train.ranger import _compiled
+
+    weight, grad = torch.zeros(4, 3), torch.ones(1, 3)
+    with pytest.raises(ValueError, match="row index out of range"):
+        _compiled.rows_update(weight.numpy(), weight.clone().numpy(), weight.clone().numpy(),
+                              grad.numpy(), torch.tensor([4]).numpy(), 0.9, 0.999, 1e-7, 0.1,
+                              True, 1.0)  # fmt: skip

@@ -1,33 +1,41 @@
 """Benchmark area `nnue`: the SFNNv5 training step of `zeroforge train network=sfnnv5`.
 
 One batch of the shipped Stockfish sample (data/sample/chess, through the recipe's own dataset)
-and the recipe's own pieces (ChessGame's loss, the `ranger_nnue` optimiser, weight clipping)
-time a bare training step, round by round:
+in memory, and the recipe's own pieces (ChessGame's loss, the `ranger_nnue` optimiser, weight
+clipping), timed step by step in interleaved rounds (medians of per-round ratios):
 
-- bf16 autocast against fp32, interleaved, as the median of the per-round time ratios;
-- the optimiser's share of an fp32 step: Ranger updates all 23M transformer weights densely
-  every step, though a batch touches a few thousand rows (the case for sparse updates);
-- the feature transformer as `F.embedding_bag` over ~30 active features per side against the
-  dense matmul of a [B, 22528] 0/1 matrix it replaces (forward + backward of that layer only).
+- the recipe's step (the transformer summed over the rows the batch touches, lazy Ranger on
+  them) against the reference of the same run, the bare loop: SFNNv5 with its transformer as one
+  `F.embedding_bag` over the whole weight, forward + backward on in-memory tensors, no optimiser;
+- the step as it was before lazy rows: the bare loop plus Ranger's dense update of every
+  transformer row (issue 20's "today");
+- the recipe's step with `optim.lazy_rows=false` (dense update, fast transformer), and in bf16
+  autocast (what `precision=auto` would pick on a CPU with bf16);
+- this CPU's limit for the step: the bytes of the touched transformer rows a step must move
+  (forward, gradient, Ranger's moments) over the measured memory bandwidth, plus the layer
+  stacks' FLOPs over the measured matmul rate.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from zeroforge.bench import BenchResult
-from zeroforge.chess.features import NUM_FEATURES
+from zeroforge.chess.features import NUM_FEATURES, PLANE_SIZE
 
 SAMPLE = "data/sample/chess/sf15-d6.binpack"
-BATCH = 1024
-ROUNDS = {True: 3, False: 10}  # quick, full
+BATCH = 1024  # the recipe's (conf/data/chess.yaml)
+ROUNDS = {True: 3, False: 9}  # quick, full
+ROW_PASSES = 9  # a touched row: read (forward), gradient written and read, w m v read and written
 
 
-def _recipe(batch_size: int):
+def _recipe(batch_size: int, lazy_rows: bool):
     """(game, net, optimizer, one batch) as `zeroforge train network=sfnnv5` builds them."""
     from omegaconf import OmegaConf
 
@@ -37,7 +45,9 @@ def _recipe(batch_size: int):
     from zeroforge.train.recipe import module_config
 
     overrides = ["network=sfnnv5", f"data.train={SAMPLE}", f"data.batch_size={batch_size}"]
-    cfg = compose_config(overrides + ["data.workers=0", "train.max_steps=1000"])
+    cfg = compose_config(
+        overrides + [f"optim.lazy_rows={lazy_rows}", "data.workers=0", "train.max_steps=1000"]
+    )
     config = module_config(cfg, channels_last=False)
     game = ChessGame(config)
     torch.manual_seed(0)
@@ -48,97 +58,155 @@ def _recipe(batch_size: int):
     return game, net, optimizer, batch
 
 
-def _step(game, net, optimizer, batch, bf16: bool) -> tuple[float, float]:
-    """(whole step s, optimiser step s)."""
+class _BareTransformer(nn.Module):
+    """The transformer as one embedding bag over all 23,232 rows, with its dense gradient (how
+    nn/sfnnv5.py summed before it gathered the touched rows)."""
+
+    def __init__(self, transformer: nn.Module):
+        super().__init__()
+        self.weight, self.bias = transformer.weight, transformer.bias
+
+    def forward(self, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        present = indices >= 0
+        indices = indices.clamp(min=0).long()
+        indices = torch.cat([indices, NUM_FEATURES + indices % PLANE_SIZE], dim=1)
+        weights = torch.cat([present, present], dim=1).to(self.weight.dtype)
+        summed = F.embedding_bag(indices, self.weight, mode="sum", per_sample_weights=weights)
+        half = self.bias.shape[0]
+        return summed[:, :half] + self.bias, summed[:, half:]
+
+
+def _timed(game, net, optimizer, batch, bf16: bool = False) -> float:
+    """Seconds of one training step (no optimiser: forward + backward only)."""
     start = time.perf_counter()
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         loss = game.losses(net, batch, 0, True)["loss"]
-    optimizer.zero_grad(set_to_none=True)
+    net.zero_grad(set_to_none=True)
     loss.backward()
-    before = time.perf_counter()
-    optimizer.step()
-    after = time.perf_counter()
-    game.after_step(net)
-    return time.perf_counter() - start, after - before
+    if optimizer is not None:
+        optimizer.step()
+        game.after_step(net)
+    return time.perf_counter() - start
 
 
-def _transformer_times(net, batch) -> tuple[float, float]:
-    """(embedding_bag, dense matmul) forward + backward of the transformer's plain rows."""
-    weight = net.input.weight.detach()[:NUM_FEATURES].clone().requires_grad_(True)
-    indices = batch["us"].long()
-    rows = weight.shape[0]
-    dense = torch.zeros(indices.shape[0], rows)
-    valid = indices >= 0
-    dense[torch.arange(indices.shape[0]).unsqueeze(1).expand_as(indices)[valid], indices[valid]] = 1
+def _touched_rows(batch) -> int:
+    """Transformer rows (real and virtual) the batch's features touch."""
+    indices = torch.cat([batch["us"], batch["them"]]).long()
+    real = indices[indices >= 0].unique()
+    return len(real) + len((real % PLANE_SIZE).unique())
 
-    def sparse():
-        safe = indices.clamp(min=0)
-        return F.embedding_bag(safe, weight, mode="sum", per_sample_weights=valid.float())
 
-    def timed(compute) -> float:
-        start = time.perf_counter()
-        compute().sum().backward()
-        weight.grad = None
-        return time.perf_counter() - start
+def _memory_bandwidth() -> float:
+    """Bytes/s of a 256 MB copy (read + write), the best of 5."""
+    source = torch.rand(64 << 20)
+    target = torch.empty_like(source)
+    best = min(_seconds(lambda: target.copy_(source)) for _ in range(5))
+    return 2 * source.numel() * 4 / best
 
-    timed(sparse), timed(lambda: dense @ weight)  # warm-up
-    return timed(sparse), timed(lambda: dense @ weight)
+
+def _matmul_rate(batch_size: int) -> float:
+    """FLOP/s of the layer stacks' largest matmul ([B, 1024] x [1024, 128]), best of 5."""
+    x, w = torch.rand(batch_size, 1024), torch.rand(1024, 128)
+    best = min(_seconds(lambda: x @ w) for _ in range(5))
+    return 2 * batch_size * 1024 * 128 / best
+
+
+def _seconds(compute) -> float:
+    start = time.perf_counter()
+    compute()
+    return time.perf_counter() - start
+
+
+def _stack_flops(net) -> int:
+    """FLOPs per position of the layer stacks, forward and backward (3x the forward's)."""
+    return 3 * 2 * sum(layer.weight.numel() for layer in (net.fc0, net.fc1, net.fc2))
 
 
 def run(quick: bool) -> BenchResult:
+    from zeroforge.train.recipe import keep_freed_memory
+
+    keep_freed_memory()  # as `zeroforge train` does
     batch_size = 256 if quick else BATCH
-    game, net, optimizer, batch = _recipe(batch_size)
-    rounds = ROUNDS[quick]
-    for bf16 in (False, True):  # warm-up
-        _step(game, net, optimizer, batch, bf16)
-    steps = [
-        (_step(game, net, optimizer, batch, False), _step(game, net, optimizer, batch, True))
-        for _ in range(rounds)
-    ]
-    fp32 = statistics.median(s[0][0] for s in steps)
-    bf16 = statistics.median(s[1][0] for s in steps)
-    ratio = statistics.median(s[1][0] / s[0][0] for s in steps)
-    share = statistics.median(s[0][1] / s[0][0] for s in steps)
-    ft = [_transformer_times(net, batch) for _ in range(rounds)]
-    sparse_s = statistics.median(t[0] for t in ft)
-    dense_s = statistics.median(t[1] for t in ft)
-    ft_ratio = statistics.median(t[1] / t[0] for t in ft)
-    n = batch["us"].shape[0]
-    figures = {
-        "nnue_bf16_vs_fp32_step_time_ratio": ratio,
-        "nnue_optimizer_share_of_fp32_step": share,
-        "nnue_dense_vs_embedding_bag_transformer_time_ratio": ft_ratio,
+    game, net, lazy_optimizer, batch = _recipe(batch_size, lazy_rows=True)
+    _, dense_net, dense_optimizer, _ = _recipe(batch_size, lazy_rows=False)
+    bare_net = _recipe(batch_size, lazy_rows=False)[1]
+    bare_net.input = _BareTransformer(bare_net.input)
+    _, before_net, before_optimizer, _ = _recipe(batch_size, lazy_rows=False)
+    before_net.input = _BareTransformer(before_net.input)  # the optimiser's parameters still
+    cases = {
+        "recipe": lambda: _timed(game, net, lazy_optimizer, batch),
+        "bare": lambda: _timed(game, bare_net, None, batch),
+        "before": lambda: _timed(game, before_net, before_optimizer, batch),
+        "dense": lambda: _timed(game, dense_net, dense_optimizer, batch),
+        "bf16": lambda: _timed(game, net, lazy_optimizer, batch, bf16=True),
     }
+    for timed in cases.values():  # warm-up (Ranger's state, allocations)
+        timed(), timed()
+    rounds = [{name: timed() for name, timed in cases.items()} for _ in range(ROUNDS[quick])]
+    seconds = {name: statistics.median(r[name] for r in rounds) for name in cases}
+    ratio = {name: statistics.median(r[name] / r["recipe"] for r in rounds) for name in cases}
+    n = batch["us"].shape[0]
+    rows = _touched_rows(batch)
+    bandwidth, flop_rate = _memory_bandwidth(), _matmul_rate(n)
+    row_bytes = net.input.weight.shape[1] * net.input.weight.element_size()
+    limit_s = rows * row_bytes * ROW_PASSES / bandwidth + n * _stack_flops(net) / flop_rate
+    figures = {
+        "nnue_recipe_vs_before_positions_per_s_ratio": ratio["before"],
+        "nnue_recipe_vs_bare_loop_positions_per_s_ratio": ratio["bare"],
+        "nnue_lazy_vs_dense_update_positions_per_s_ratio": ratio["dense"],
+        "nnue_bf16_vs_fp32_step_time_ratio": ratio["bf16"],
+        "nnue_step_vs_limit_time_ratio": seconds["recipe"] / limit_s,
+    }
+    return BenchResult(figures, _markdown(quick, n, rows, seconds, ratio, limit_s, bandwidth,
+                                          flop_rate, row_bytes, net))  # fmt: skip
+
+
+def _markdown(quick, n, rows, seconds, ratio, limit_s, bandwidth, flop_rate, row_bytes, net):
     command = "zeroforge bench --only nnue" + (" --quick" if quick else "")
-    markdown = "\n".join(
-        [
-            "## NNUE training step (`nnue`)",
-            "",
-            f"SFNNv5 as `zeroforge train network=sfnnv5` trains it (factorised transformer, "
-            f"`ranger_nnue`, nnue-pytorch's loss, weight clipping), one batch of {n} positions "
-            f"of data/sample/chess in memory, {torch.get_num_threads()} torch threads, medians "
-            f"over {rounds} interleaved rounds.",
-            "",
-            "| step | seconds | positions/s |",
-            "|---|---:|---:|",
-            f"| fp32 | {fp32:.3f} | {n / fp32:,.0f} |",
-            f"| bf16 autocast | {bf16:.3f} | {n / bf16:,.0f} |",
-            "",
-            f"- bf16 / fp32 step time: **{ratio:.2f}**"
-            + (
-                " (no gain: the layer stacks are tiny and the transformer is a gather-sum; the "
-                "recipe's `precision=auto` still picks bf16 on a CPU that has it)."
-                if ratio > 0.9
-                else "."
-            ),
-            f"- Ranger's step is **{share:.0%}** of an fp32 step: it updates all "
-            f"{net.input.weight.numel():,} transformer weights densely, though a batch touches "
-            "only the rows of its active features; a sparse update is the next speed-up.",
-            f"- Feature transformer forward + backward, `F.embedding_bag` {sparse_s * 1e3:.1f} ms "
-            f"against a dense [{n}, 22528] matmul {dense_s * 1e3:.1f} ms: "
-            f"**{ft_ratio:.0f}x**.",
-            "",
-            f"Reproduce: `{command}`.",
-        ]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    label = {
+        "recipe": "**the recipe's step** (touched rows, lazy Ranger)",
+        "before": "the step before lazy rows (bare loop + dense Ranger)",
+        "dense": "the recipe's step with `optim.lazy_rows=false`",
+        "bare": "reference: the bare loop (embedding bag + layer stacks, no optimiser)",
+        "bf16": "the recipe's step in bf16 autocast",
+    }
+    table = [
+        f"| {label[name]} | {seconds[name]:.3f} | {n / seconds[name]:,.0f} | "
+        f"{1 / ratio[name]:.2f} |"
+        for name in ("recipe", "before", "dense", "bare", "bf16")
+    ]
+    stack_flops = _stack_flops(net)
+    return (
+        "\n".join(
+            [
+                "## NNUE training step (`nnue`)",
+                "",
+                f"SFNNv5 as `zeroforge train network=sfnnv5` trains it (factorised transformer, "
+                f"`ranger_nnue`, nnue-pytorch's loss, weight clipping), one batch of {n} positions "
+                f"of data/sample/chess in memory (touching {rows:,} of the 23,232 transformer "
+                f"rows), {torch.get_num_threads()} torch threads, medians over {ROUNDS[quick]} "
+                f"interleaved rounds; load average {load} during the run.",
+                "",
+                "| step | seconds | positions/s | positions/s vs the recipe's |",
+                "|---|---:|---:|---:|",
+                *table,
+                "",
+                f"- The recipe's step is **{ratio['before']:.1f}x** the positions/s of the step "
+                "before lazy rows, measured side by side (issue 20's target: 4x).",
+                f"- bf16 / fp32 step time: **{ratio['bf16']:.2f}**: `precision=auto` trains chess "
+                "in fp32 (the layer stacks are tiny; the transformer is gathers and sums).",
+                f"- Limit of this CPU for the step: {rows:,} touched rows x {row_bytes:,} bytes x "
+                f"{ROW_PASSES} passes (forward read, gradient written and read, weight and both "
+                f"moments read and written) at {bandwidth / 1e9:.1f} GB/s (a 256 MB copy), plus "
+                f"{stack_flops / 1e6:.2f} MFLOP per position of layer stacks (forward and "
+                f"backward, all 8 stacks computed) at {flop_rate / 1e9:.0f} GFLOP/s (their "
+                f"[{n}, 1024] x [1024, 128] matmul): **{limit_s * 1e3:.1f} ms**, "
+                f"{n / limit_s:,.0f} positions/s. The recipe's step takes "
+                f"**{seconds['recipe'] / limit_s:.1f}x** that.",
+                "",
+                f"Reproduce: `{command}`.",
+            ]
+        )
+        + "\n"
     )
-    return BenchResult(figures, markdown + "\n")

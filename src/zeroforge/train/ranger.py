@@ -21,6 +21,10 @@ than over time. Weight decay, when set, applies only to touched rows.
 Lookahead (every k steps: slow <- slow + alpha (w - slow), w <- slow) runs over the rows
 touched since the previous sync, the rows pending in state["unsynced"]. A row untouched since
 then already has w == slow, where the dense sync is a no-op too: lazily it is the dense sync.
+
+On a CPU, float32 rows are updated in one pass each by compiled C (train/csrc/rows.c); else
+(a GPU, coupled weight decay, an unbuilt extension) by torch ops on gathered copies of the rows.
+The two agree to float rounding (tests/train/test_ranger.py).
 """
 
 from __future__ import annotations
@@ -29,8 +33,15 @@ import torch
 import torch.nn.functional as F
 from pytorch_optimizer import Ranger
 
+try:
+    from zeroforge.train import _rows as _compiled  # setup.py build_ext; else the torch update
+except ImportError:  # pragma: no cover - a tree whose extension is not built yet
+    _compiled = None
+
 
 class LazyRanger(Ranger):
+    compiled = _compiled is not None  # one pass per row in C (train/csrc/rows.c) where it fits
+
     @torch.no_grad()
     def step(self, closure=None):
         loss = None
@@ -82,8 +93,37 @@ class LazyRanger(Ranger):
             g = -g
         if self.use_gc and p.dim() > self.gc_gradient_threshold:
             g = g - g.mean(dim=tuple(range(1, g.dim())), keepdim=True)
+        rectified = n_sma >= self.n_sma_threshold
+        if self.compiled and _fits_compiled(p, state, group):
+            decay = 1.0 - group["weight_decay"] * (1.0 if group["fixed_decay"] else group["lr"])
+            _compiled.rows_update(
+                p.detach().numpy(), state["exp_avg"].numpy(), state["exp_avg_sq"].numpy(),
+                g.float().contiguous().numpy(), rows.contiguous().numpy(), beta1, beta2,
+                group["eps"], step_size, rectified, decay,
+            )  # fmt: skip
+        else:
+            self._update_rows_torch(group, p, rows, g, step_size, rectified)
+        state["unsynced"][rows] = True
+        if step % group["k"] == 0:  # Lookahead
+            pending = state["unsynced"].nonzero().squeeze(1)
+            if self.compiled and _fits_compiled(p, state, group):
+                _compiled.rows_lookahead(
+                    p.detach().numpy(), state["slow_buffer"].numpy(), pending.numpy(),
+                    p.shape[1], group["alpha"],
+                )  # fmt: skip
+            else:
+                slow = _gathered(state["slow_buffer"], pending)
+                slow.lerp_(_gathered(p, pending), weight=group["alpha"])
+                state["slow_buffer"].index_copy_(0, pending, slow)
+                p.index_copy_(0, pending, slow)
+            state["unsynced"].zero_()
+
+    def _update_rows_torch(self, group, p, rows, g, step_size: float, rectified: bool) -> None:
+        """The same update as the compiled one, on gathered copies of the rows (any device)."""
+        beta1, beta2 = group["betas"]
+        state = self.state[p]
         weight, exp_avg, exp_avg_sq = (
-            _rows(x, rows) for x in (p, state["exp_avg"], state["exp_avg_sq"])
+            _gathered(x, rows) for x in (p, state["exp_avg"], state["exp_avg_sq"])
         )
         self.apply_weight_decay(
             weight, g, group["lr"], group["weight_decay"], group["weight_decouple"],
@@ -91,21 +131,23 @@ class LazyRanger(Ranger):
         )  # fmt: skip
         exp_avg.lerp_(g, weight=1.0 - beta1)
         exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1.0 - beta2)
-        if n_sma >= self.n_sma_threshold:
+        if rectified:
             weight.addcdiv_(exp_avg, exp_avg_sq.sqrt().add_(group["eps"]), value=-step_size)
         else:
             weight.add_(exp_avg, alpha=-step_size)
         p.index_copy_(0, rows, weight)
         state["exp_avg"].index_copy_(0, rows, exp_avg)
         state["exp_avg_sq"].index_copy_(0, rows, exp_avg_sq)
-        state["unsynced"][rows] = True
-        if step % group["k"] == 0:
-            pending = state["unsynced"].nonzero().squeeze(1)
-            slow = _rows(state["slow_buffer"], pending)
-            slow.lerp_(_rows(p, pending), weight=group["alpha"])
-            state["slow_buffer"].index_copy_(0, pending, slow)
-            p.index_copy_(0, pending, slow)
-            state["unsynced"].zero_()
+
+
+def _fits_compiled(p: torch.Tensor, state: dict, group: dict) -> bool:
+    """The compiled update takes float32 CPU rows, and decoupled weight decay only."""
+    tensors = (p, state["exp_avg"], state["exp_avg_sq"], state["slow_buffer"])
+    return (
+        all(t.device.type == "cpu" and t.dtype == torch.float32 for t in tensors)
+        and all(t.is_contiguous() and t.dim() == 2 for t in tensors)
+        and (group["weight_decouple"] or group["weight_decay"] == 0.0)
+    )
 
 
 def _rows_and_values(grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -118,6 +160,6 @@ def _rows_and_values(grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return grad.indices()[0], grad.values()
 
 
-def _rows(x: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+def _gathered(x: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
     """A copy of x's rows (an embedding lookup: index_select allocates its result slowly)."""
     return F.embedding(rows, x.detach()) if x.dim() == 2 else x.detach()[rows]

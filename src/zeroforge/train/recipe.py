@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,10 +24,28 @@ from zeroforge.train.averaging import WeightAveraging
 from zeroforge.train.callbacks import AtomicCheckpointIO, MetricsCSV, NetExport
 from zeroforge.train.console import progress_callbacks, progress_mode, quiet_third_party
 from zeroforge.train.datamodule import TrainDataModule
+from zeroforge.train.games import game_class
 from zeroforge.train.init import load_weights, network_from_file
 from zeroforge.train.module import TrainModule
 
 BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")  # /proc/cpuinfo flags of native bf16 arithmetic
+# glibc's mallopt parameters and the values `keep_freed_memory` sets (malloc.h)
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+MMAP_THRESHOLD = 32 << 20  # glibc's largest: blocks under 32 MB come from the heap
+TRIM_THRESHOLD = 1 << 30  # keep up to 1 GB of freed heap instead of handing it back
+
+
+def keep_freed_memory() -> None:
+    """Ask glibc to keep freed memory for the next allocation instead of returning it to the
+    system: a training step allocates the same few-MB buffers every step, and by default each
+    comes back as fresh pages that fault in one by one (a third of the NNUE step's CPU time,
+    docs/PERFORMANCE.md). No-op where the C library is not glibc."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+        libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+    except (OSError, AttributeError):
+        pass
 
 
 def cpu_has_bf16() -> bool:
@@ -42,13 +61,14 @@ def uses_gpu(accelerator: str) -> bool:
     return accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
 
 
-def resolve_precision(precision: Any, accelerator: str) -> str:
-    """`auto` -> bf16-mixed where the hardware has bf16, else 16-mixed (GPU) or 32 (CPU)."""
+def resolve_precision(precision: Any, accelerator: str, cpu_bf16: bool = True) -> str:
+    """`auto` -> bf16-mixed where the hardware has bf16, else 16-mixed (GPU) or 32 (CPU); on a
+    CPU, bf16 only where it pays for the game (`cpu_bf16`: Go's convolutions, not chess's NNUE)."""
     if str(precision) != "auto":
         return str(precision)
     if uses_gpu(accelerator):
         return "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
-    return "bf16-mixed" if cpu_has_bf16() else "32"
+    return "bf16-mixed" if cpu_bf16 and cpu_has_bf16() else "32"
 
 
 def resolve_channels_last(channels_last: Any, precision: str, accelerator: str) -> bool:
@@ -185,7 +205,9 @@ def run(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> Path | 
     out_dir.mkdir(parents=True, exist_ok=True)
     if cfg.train.threads:
         torch.set_num_threads(int(cfg.train.threads))
-    precision = resolve_precision(cfg.train.precision, cfg.train.accelerator)
+    keep_freed_memory()
+    game = game_class(cfg.network.get("kind", "lz"))
+    precision = resolve_precision(cfg.train.precision, cfg.train.accelerator, game.cpu_bf16)
     channels_last = resolve_channels_last(cfg.train.channels_last, precision, cfg.train.accelerator)
     OmegaConf.update(cfg, "train.precision", precision)
     OmegaConf.update(cfg, "train.channels_last", channels_last)
