@@ -74,6 +74,13 @@ def concat(parts: list[Records]) -> Records:
     return {key: concat_arrays([p[key] for p in parts]) for key in parts[0]}
 
 
+def _rows(array: np.ndarray, start: int, end: int) -> np.ndarray:
+    """array[start:end], as bytes for structured rows (numpy copies those field by field,
+    10x slower)."""
+    part = array[start:end]
+    return part if part.dtype.names is None else part.reshape(-1).view(np.uint8)
+
+
 def _put(store: np.ndarray, slots: np.ndarray, value: np.ndarray) -> None:
     if store.ndim == 1:
         np.put(store, slots, value)  # (for structured rows 10x faster than store[slots] = )
@@ -106,7 +113,7 @@ class ShuffleBuffer:
         out, n = [], rows(records)
         free = min(self.capacity - self.size, n)
         for key, value in records.items():
-            self.store[key][self.size : self.size + free] = value[:free]
+            _rows(self.store[key], self.size, self.size + free)[...] = _rows(value, 0, free)
         self.size += free
         start = free
         while start < n:

@@ -46,8 +46,12 @@ static const char *emit(const Position *pos, const KingInfo *info, Move m, int s
                         int result, Output *out) {
     Record *r = next_record(out);
     if (!r) return "record buffer full";
+    static const int16_t NONE[MAX_ACTIVE] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                             -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                             -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+    memcpy(r->us, NONE, sizeof NONE); /* -1 after the last (fixed-size copies are quick) */
+    memcpy(r->them, NONE, sizeof NONE);
     int n = both_features(pos, pos->side, r->us, r->them);
-    for (int i = n; i < MAX_ACTIVE; i++) r->us[i] = r->them[i] = -1;
     r->score = (int16_t)score;
     r->ply = (uint16_t)ply;
     r->move = (uint16_t)(m.from | m.to << 6 | m.promo << 12);
