@@ -10,7 +10,7 @@
 #   e.g. scripts/experiments/nnue_data.sh /work/exp p100k:100000:search:600 p400k:400000:teacher:600
 #
 # Env: CORPUS (data/chess-d6), GAMES (92), THREADS (1), ZF (.venv/bin/zeroforge),
-#      PY (.venv/bin/python). A prefix is cut at a game boundary from the corpus's shards in
+#      PY (.venv/bin/python), TRAIN_ARGS (more `zeroforge train` overrides, space-separated). A prefix is cut at a game boundary from the corpus's shards in
 # seed order (each shard's .gensfen.jsonl says where each game ends), so it is a valid .binpack.
 # Reruns skip finished steps (a trained run resumes; a finished match is reused).
 set -euo pipefail
@@ -71,7 +71,7 @@ for run in "$@"; do
     [ -f "$run_dir/nets/final.nnue" ] || "$ZF" train network=sfnnv5 "data.train=$data" \
         "data.val=$VAL" "train.max_steps=$steps" "train.threads=$THREADS" \
         train.val_every=200 train.export_every=200 train.checkpoint_every=200 \
-        train.print_every=100 "out_dir=$run_dir"
+        train.print_every=100 "out_dir=$run_dir" ${TRAIN_ARGS:-}
     "$PY" scripts/experiments/nnue_strength.py run "$run_dir" "$VAL" --games "$GAMES" \
         --match-last "${MATCH_LAST:-1}"
 done
