@@ -97,11 +97,11 @@ def keep_mask(records: np.ndarray, filters: SkipFilters, counts: FilterCounts) -
         "early": (filters.min_ply > 0, records["ply"] < filters.min_ply),
     }
     for name, (active, matched) in checks.items():
-        setattr(counts, name, getattr(counts, name) + int(matched.sum()))
+        setattr(counts, name, getattr(counts, name) + np.count_nonzero(matched))
         if active:
             keep &= ~matched
     counts.seen += len(records)
-    counts.kept += int(keep.sum())
+    counts.kept += np.count_nonzero(keep)
     return keep
 
 

@@ -57,26 +57,27 @@ def chunks(path, data, stats: ReadStats, skip_bad: bool) -> Iterator[tuple[int, 
     header ends the file or, with skip_bad, reading resumes at the next chunk magic."""
     index, offset, size = 0, 0, len(data)
     while offset < size:
+        if size - offset >= HEADER.size:  # the common case first: a whole, good chunk
+            magic, length = HEADER.unpack_from(data, offset)
+            end = offset + HEADER.size + length
+            if magic == MAGIC and length <= MAX_CHUNK_BYTES and end <= size:
+                yield index, offset + HEADER.size, end
+                offset, index = end, index + 1
+                continue
         magic, length = HEADER.unpack(bytes(data[offset : offset + HEADER.size]).ljust(8, b"\0"))
-        problem = None
         if size - offset < HEADER.size:
             problem = f"cut short: {size - offset} bytes of a chunk header"
         elif magic != MAGIC:
             problem = f"no chunk header (found {magic!r}, expected {MAGIC!r})"
         elif length > MAX_CHUNK_BYTES:
             problem = f"chunk of {length} bytes > {MAX_CHUNK_BYTES}: not a binpack?"
-        elif offset + HEADER.size + length > size:
+        else:
             problem = f"cut short: {size - offset - HEADER.size} of {length} payload bytes"
-        if problem:
-            stats.bad(ChessDataError(path, f"chunk {index} (byte {offset})", problem), skip_bad)
-            found = data.find(MAGIC, offset + 1)
-            if found < 0:
-                return
-            offset, index = found, index + 1
-            continue
-        yield index, offset + HEADER.size, offset + HEADER.size + length
-        offset += HEADER.size + length
-        index += 1
+        stats.bad(ChessDataError(path, f"chunk {index} (byte {offset})", problem), skip_bad)
+        found = data.find(MAGIC, offset + 1)
+        if found < 0:
+            return
+        offset, index = found, index + 1
 
 
 class BinpackWriter:
