@@ -57,6 +57,8 @@ def test_run_nets_are_in_step_order_with_final_last(tmp_path):
     players, steps = net_players([tmp_path / "run"])
     assert list(players) == ["run-step-0000050", "run-step-0000200", "run-final"]
     assert list(steps.values()) == [50, 200, 300]
+    (tmp_path / "run" / "config.yaml").write_text("train:\n  max_steps: 200\n")
+    assert [p.name for p in run_nets(tmp_path / "run")][-1] == "step-0000200.txt.gz"
 
 
 @pytest.mark.engine

@@ -80,11 +80,14 @@ def step_of(path: Path) -> int | None:
 
 
 def run_nets(run: Path) -> list[Path]:
-    """A run's exported nets in step order (`final.txt.gz` last), from `run/nets` or `run`."""
+    """A run's exported nets in step order (`final.txt.gz` last unless a step export is the
+    same step), from `run/nets` or `run`."""
     folder = run / "nets" if (run / "nets").is_dir() else run
     steps = sorted((p for p in folder.iterdir() if STEP_NAME.match(p.name)), key=step_of)
     final = folder / FINAL_NAME
-    return steps + ([final] if final.exists() else [])
+    if not final.exists() or (steps and step_of(final) == step_of(steps[-1])):
+        return steps  # (a run whose last export step is its last step: the same net twice)
+    return steps + [final]
 
 
 def net_players(inputs: list[Path]) -> tuple[dict[str, Path], dict[str, int | None]]:
