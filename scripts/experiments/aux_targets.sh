@@ -53,6 +53,6 @@ import csv, sys
 for row in csv.DictReader(open(sys.argv[1])):
     if row["val_loss"]:
         print(row["step"], row["val_policy_loss"], row["val_accuracy"], row["val_value_mse"],
-              row["val_ownership_loss"] or "-", row["val_score_loss"] or "-")
+              row.get("val_ownership_loss") or "-", row.get("val_score_loss") or "-")
 PY
 done

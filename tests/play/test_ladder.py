@@ -34,10 +34,14 @@ def test_a_net_that_loses_every_game_gets_a_finite_elo_below_the_rungs(tmp_path)
     games = [("gnugo-l1", "gnugo-l0", 1.0), ("gnugo-l0", "gnugo-l1", 0.0)] * 2
     games += [("weak", "gnugo-l0", 0.0), ("gnugo-l1", "weak", 1.0)] * 2
     records = [
-        {"black": b, "white": w, "winner": b if score == 1.0 else w} for b, w, score in games
+        {"black": b, "white": w, "winner": b if score == 1.0 else w, "result": result}
+        for (b, w, score), result in zip(
+            games, ["B+3.5", "W+1.5"] * 2 + ["W+40.5", "B+R"] * 2, strict=True
+        )
     ]
     table = rate(ladder, records)
     rows = table["players"]
+    assert rows["weak"]["margin_vs_gnugo"] == -40.5 and rows["gnugo-l0"]["margin_vs_gnugo"] is None
     assert table["anchor"] == "gnugo-l1" and rows["gnugo-l1"]["elo"] == 0.0
     assert rows["weak"]["elo"] < rows["gnugo-l0"]["elo"] < 0
     assert 0 < rows["weak"]["elo_95"] < 2000 and rows["weak"]["score"] == 0.0
@@ -77,5 +81,6 @@ def test_ladder_command_plays_rates_and_plots(lowercase_tmp, capsys):
     assert all(row["elo_95"] for name, row in table["players"].items() if name != "gnugo-l0")
     assert (out / "elo-vs-steps.png").read_bytes()[:4] == b"\x89PNG"
     assert "| run-step-0000010 | 2 |" in capsys.readouterr().out
+    assert (out / "ladder.md").read_text().count("|") > 20
     assert ladder_command.main(args) == 0  # resumed: nothing left to play
     assert json.loads((out / "ladder.json").read_text())["games"] == 3

@@ -142,6 +142,8 @@ def rate(ladder: Ladder, records: list[dict[str, Any]]) -> dict[str, Any]:
         own = [(s if a == name else 1 - s) for a, b, s in games if name in (a, b)]
         elo, error = fitted[name]
         half = None if error is None else Z95 * error
+        margins = [_margin(r, name) for r in records if name in (r["black"], r["white"])]
+        margins = [m for m in margins if m is not None and name in ladder.nets]
         players[name] = {
             "kind": "net" if name in ladder.nets else "gnugo",
             "step": ladder.steps.get(name),
@@ -149,21 +151,36 @@ def rate(ladder: Ladder, records: list[dict[str, Any]]) -> dict[str, Any]:
             "score": sum(own) / len(own) if own else None,
             "elo": elo,
             "elo_95": half,
+            # a net's mean margin in points against the rungs: what moves while it loses all
+            "margin_vs_gnugo": sum(margins) / len(margins) if margins else None,
         }
     return {"anchor": anchor, "games": len(games), "players": players}
+
+
+def _margin(record: dict[str, Any], name: str) -> float | None:
+    """Points by which `name` won (negative: lost) a game against a GNU Go rung; None for a
+    game between nets, a resignation or jigo."""
+    opponent = record["white"] if record["black"] == name else record["black"]
+    winner, _, points = str(record.get("result", "")).partition("+")
+    if not opponent.startswith("gnugo-l") or not points or points[0] in "RTF":
+        return None
+    points = float(points)
+    return points if record["winner"] == name else -points
 
 
 def markdown(table: dict[str, Any]) -> str:
     lines = [
         f"Elo (Bradley-Terry, {table['games']} games; {table['anchor']} = 0, 95 % interval)",
         "",
-        "| player | games | score | Elo |",
-        "|---|---:|---:|---:|",
+        "| player | games | score | Elo | mean margin vs GNU Go |",
+        "|---|---:|---:|---:|---:|",
     ]
     for name, row in table["players"].items():
         score = "-" if row["score"] is None else f"{row['score']:.2f}"
         half = "" if row["elo_95"] is None else f" ± {row['elo_95']:.0f}"
-        lines.append(f"| {name} | {row['games']} | {score} | {row['elo']:.0f}{half} |")
+        margin = row.get("margin_vs_gnugo")
+        margin = "-" if margin is None else f"{margin:+.1f}"
+        lines.append(f"| {name} | {row['games']} | {score} | {row['elo']:.0f}{half} | {margin} |")
     return "\n".join(lines) + "\n"
 
 
