@@ -3,11 +3,13 @@ input records: HalfKAv2_hm feature indices of both perspectives plus the trainin
 
 The C extension `zeroforge.chess._decoder` (sources in chess/csrc/, built by setup.py at
 install) holds a bitboard move generator (perft-exact), the .binpack chain decoder, the .bin
-unpacker and the feature indexer; it checks every record as the Python readers of `formats/`
-do (a real position, a legal move of the encoded kind, score, ply and result ranges). The file
-layouts are documented in formats/binpack.py, formats/sfbin.py and formats/plain.py; this
-module only walks the files (chunk headers, record blocks) and turns bad data into
-`ChessDataError`s naming the file, the chunk or record and the byte offset.
+unpacker and the feature indexer (tables loaded from chess.features at import); it checks
+every record by the same rules as the Python readers of `formats/` (a real position, a legal
+move of the encoded kind, score, ply and result ranges; tests/data/test_decoders_agree.py).
+The file layouts are documented in formats/binpack.py (whose `chunks` walks a .binpack's
+chunks for both), formats/binpack_codec.py, formats/sfbin.py and formats/plain.py; this
+module hands C the pieces and turns bad data into `ChessDataError`s naming the file, the
+chunk or record and the byte offset.
 
 A record (RECORD_DTYPE, one row of a numpy structured array, 144 bytes):
     us, them   int16 [32]  active features of the side to move / the other side, ascending
