@@ -46,16 +46,6 @@ def test_cfg_job_for_chess_takes_nnue_pytorch_defaults(tmp_path, capsys):
     assert "name: adamw" in capsys.readouterr().out  # the command line still wins
 
 
-def test_auto_precision_trains_chess_in_fp32_on_a_cpu():
-    from zeroforge.train.games import game_class
-    from zeroforge.train.recipe import cpu_has_bf16, resolve_precision
-
-    go = "bf16-mixed" if cpu_has_bf16() else "32"  # this machine's CPU has bf16
-    assert resolve_precision("auto", "cpu", game_class("lz").cpu_bf16) == go
-    assert resolve_precision("auto", "cpu", game_class("sfnnv5").cpu_bf16) == "32"
-    assert resolve_precision("bf16-mixed", "cpu", game_class("sfnnv5").cpu_bf16) == "bf16-mixed"
-
-
 @pytest.mark.engine
 @needs_stockfish
 def test_train_chess_writes_nets_stockfish_loads(lowercase_tmp):
@@ -69,7 +59,6 @@ def test_train_chess_writes_nets_stockfish_loads(lowercase_tmp):
     nets = sorted(p.name for p in (run / "nets").iterdir())
     assert nets == ["final.nnue", "step-0000002.nnue", "step-0000004.nnue"]
     assert (run / "checkpoints" / "last.ckpt").exists()
-    assert "precision: '32'" in (run / "config.yaml").read_text()  # auto: fp32 for chess
     # nodchip's transformer bias init: 0.5 + noise (x127 in the file)
     assert 40 < read_nnue(run / "nets" / "final.nnue").ft_biases.mean() < 90
     report = check_net(run / "nets" / "final.nnue", sample_fens(40))

@@ -76,9 +76,10 @@ class _BareTransformer(nn.Module):
         return summed[:, :half] + self.bias, summed[:, half:]
 
 
-def _timed(game, net, optimizer, batch, bf16: bool = False) -> float:
-    """Seconds of one training step (no optimiser: forward + backward only)."""
-    start = time.perf_counter()
+def _timed(game, net, optimizer, batch, bf16: bool = False) -> tuple[float, float]:
+    """(wall-clock, CPU) seconds of one training step (no optimiser: forward + backward only);
+    CPU time, of all threads, is what a busy shared machine distorts least."""
+    start, cpu = time.perf_counter(), time.process_time()
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         loss = game.losses(net, batch, 0, True)["loss"]
     net.zero_grad(set_to_none=True)
@@ -86,7 +87,20 @@ def _timed(game, net, optimizer, batch, bf16: bool = False) -> float:
     if optimizer is not None:
         optimizer.step()
         game.after_step(net)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
+def _phases(game, net, optimizer, batch) -> tuple[float, float, float]:
+    """CPU seconds of the recipe's step by phase: (forward + loss, backward, optimiser)."""
+    start = time.process_time()
+    loss = game.losses(net, batch, 0, True)["loss"]
+    net.zero_grad(set_to_none=True)
+    forward = time.process_time()
+    loss.backward()
+    backward = time.process_time()
+    optimizer.step()
+    game.after_step(net)
+    return forward - start, backward - forward, time.process_time() - backward
 
 
 def _touched_rows(batch) -> int:
@@ -143,8 +157,12 @@ def run(quick: bool) -> BenchResult:
     for timed in cases.values():  # warm-up (Ranger's state, allocations)
         timed(), timed()
     rounds = [{name: timed() for name, timed in cases.items()} for _ in range(ROUNDS[quick])]
-    seconds = {name: statistics.median(r[name] for r in rounds) for name in cases}
-    ratio = {name: statistics.median(r[name] / r["recipe"] for r in rounds) for name in cases}
+    seconds = {name: statistics.median(r[name][0] for r in rounds) for name in cases}
+    cpu = {name: statistics.median(r[name][1] for r in rounds) for name in cases}
+    ratio = {name: statistics.median(r[name][0] / r["recipe"][0] for r in rounds) for name in cases}
+    cpu_ratio = {
+        name: statistics.median(r[name][1] / r["recipe"][1] for r in rounds) for name in cases
+    }
     n = batch["us"].shape[0]
     rows = _touched_rows(batch)
     bandwidth, flop_rate = _memory_bandwidth(), _matmul_rate(n)
@@ -152,17 +170,26 @@ def run(quick: bool) -> BenchResult:
     limit_s = rows * row_bytes * ROW_PASSES / bandwidth + n * _stack_flops(net) / flop_rate
     figures = {
         "nnue_recipe_vs_before_positions_per_s_ratio": ratio["before"],
+        "nnue_recipe_vs_before_positions_per_cpu_s_ratio": cpu_ratio["before"],
         "nnue_recipe_vs_bare_loop_positions_per_s_ratio": ratio["bare"],
         "nnue_lazy_vs_dense_update_positions_per_s_ratio": ratio["dense"],
         "nnue_bf16_vs_fp32_step_time_ratio": ratio["bf16"],
+        "nnue_bf16_vs_fp32_cpu_time_ratio": cpu_ratio["bf16"],
         "nnue_step_vs_limit_time_ratio": seconds["recipe"] / limit_s,
     }
-    return BenchResult(figures, _markdown(quick, n, rows, seconds, ratio, limit_s, bandwidth,
-                                          flop_rate, row_bytes, net))  # fmt: skip
+    phases = [_phases(game, net, lazy_optimizer, batch) for _ in range(ROUNDS[quick])]
+    phase = [statistics.median(p[i] for p in phases) for i in range(3)]
+    timings = {"seconds": seconds, "cpu": cpu, "ratio": ratio, "cpu_ratio": cpu_ratio}
+    timings["phase"] = phase
+    return BenchResult(figures, _markdown(quick, n, rows, timings, limit_s, bandwidth, flop_rate,
+                                          row_bytes, net))  # fmt: skip
 
 
-def _markdown(quick, n, rows, seconds, ratio, limit_s, bandwidth, flop_rate, row_bytes, net):
-    command = "zeroforge bench --only nnue" + (" --quick" if quick else "")
+def _markdown(quick, n, rows, timings, limit_s, bandwidth, flop_rate, row_bytes, net):
+    seconds, cpu, ratio, cpu_ratio = (timings[k] for k in ("seconds", "cpu", "ratio", "cpu_ratio"))
+    phase = timings["phase"]
+    threads = torch.get_num_threads()
+    command = f"OMP_NUM_THREADS={threads} zeroforge bench --only nnue" + (" --quick" * quick)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     label = {
         "recipe": "**the recipe's step** (touched rows, lazy Ranger)",
@@ -173,7 +200,7 @@ def _markdown(quick, n, rows, seconds, ratio, limit_s, bandwidth, flop_rate, row
     }
     table = [
         f"| {label[name]} | {seconds[name]:.3f} | {n / seconds[name]:,.0f} | "
-        f"{1 / ratio[name]:.2f} |"
+        f"{n / cpu[name]:,.0f} | {1 / ratio[name]:.2f} | {1 / cpu_ratio[name]:.2f} |"
         for name in ("recipe", "before", "dense", "bare", "bf16")
     ]
     stack_flops = _stack_flops(net)
@@ -185,17 +212,28 @@ def _markdown(quick, n, rows, seconds, ratio, limit_s, bandwidth, flop_rate, row
                 f"SFNNv5 as `zeroforge train network=sfnnv5` trains it (factorised transformer, "
                 f"`ranger_nnue`, nnue-pytorch's loss, weight clipping), one batch of {n} positions "
                 f"of data/sample/chess in memory (touching {rows:,} of the 23,232 transformer "
-                f"rows), {torch.get_num_threads()} torch threads, medians over {ROUNDS[quick]} "
+                f"rows), {threads} torch thread(s), medians over {ROUNDS[quick]} "
                 f"interleaved rounds; load average {load} during the run.",
                 "",
-                "| step | seconds | positions/s | positions/s vs the recipe's |",
-                "|---|---:|---:|---:|",
+                "| step | seconds | positions/s | positions per CPU-s | vs the recipe's "
+                "positions/s | vs the recipe's per CPU-s |",
+                "|---|---:|---:|---:|---:|---:|",
                 *table,
                 "",
                 f"- The recipe's step is **{ratio['before']:.1f}x** the positions/s of the step "
-                "before lazy rows, measured side by side (issue 20's target: 4x).",
-                f"- bf16 / fp32 step time: **{ratio['bf16']:.2f}**: `precision=auto` trains chess "
-                "in fp32 (the layer stacks are tiny; the transformer is gathers and sums).",
+                f"before lazy rows, measured side by side (issue 20's target: 4x), and "
+                f"**{cpu_ratio['before']:.1f}x** its positions per CPU-second (all threads' "
+                "time: what a loaded machine distorts least; on shared cores a step's threads "
+                "wait for each other).",
+                f"- Where the recipe's step goes (CPU time): forward and loss "
+                f"{phase[0] * 1e3:.1f} ms, backward {phase[1] * 1e3:.1f} ms, optimiser "
+                f"{phase[2] * 1e3:.1f} ms (Ranger's compiled row update and, every 6th step, "
+                "Lookahead's sync). The forward and backward sums over the touched rows are "
+                "embedding bags; fc0 computes all 8 layer stacks and keeps one.",
+                f"- bf16 / fp32 CPU time per step: **{cpu_ratio['bf16']:.2f}** (wall clock "
+                f"{ratio['bf16']:.2f}); `precision=auto` picks bf16 on a CPU that has it "
+                "(it runs the layer stacks' matmuls; the transformer's sums stay fp32), at the "
+                "same held-out loss (docs/experiments/nnue-speed.md).",
                 f"- Limit of this CPU for the step: {rows:,} touched rows x {row_bytes:,} bytes x "
                 f"{ROW_PASSES} passes (forward read, gradient written and read, weight and both "
                 f"moments read and written) at {bandwidth / 1e9:.1f} GB/s (a 256 MB copy), plus "
@@ -203,7 +241,8 @@ def _markdown(quick, n, rows, seconds, ratio, limit_s, bandwidth, flop_rate, row
                 f"backward, all 8 stacks computed) at {flop_rate / 1e9:.0f} GFLOP/s (their "
                 f"[{n}, 1024] x [1024, 128] matmul): **{limit_s * 1e3:.1f} ms**, "
                 f"{n / limit_s:,.0f} positions/s. The recipe's step takes "
-                f"**{seconds['recipe'] / limit_s:.1f}x** that.",
+                f"**{seconds['recipe'] / limit_s:.1f}x** that, and "
+                f"{cpu['recipe'] / limit_s:.1f}x in CPU time.",
                 "",
                 f"Reproduce: `{command}`.",
             ]

@@ -31,9 +31,6 @@ LOSS_KEYS = ("lambda", "scale", "kind", "power")  # defaults: conf/network/sfnnv
 class ChessGame:
     name = "chess"
     networks = ("sfnnv5",)
-    # bf16 autocast gains nothing on SFNNv5's step (docs/PERFORMANCE.md, `nnue`): its layer
-    # stacks are tiny and its transformer is gathers and sums
-    cpu_bf16 = False
     train_terms = ("loss", "cp_mae")
     val_terms = ("loss", "cp_mae")
     glance = {"cp_mae": ("cp_mae", ".1f")}

@@ -21,8 +21,6 @@ the spirit of nnue-pytorch, which keeps model, features and serializer apart:
     data_suffixes                the data files a directory scan picks up (None: Go's kinds)
     holdout_share                how `position_range`'s held-out share is chosen, in words
     networks                     the `network.kind`s of the game
-    cpu_bf16                     whether `train.precision=auto` picks bf16 on a CPU that has it
-                                 (measured per game: docs/PERFORMANCE.md)
 
 The game follows from the network: each game lists its `networks` (kinds); `GAMES` is the
 table `game_for` looks the kind up in.
@@ -44,7 +42,6 @@ from zeroforge.train.go_game import GoGame
 class Game(Protocol):
     name: str
     networks: tuple[str, ...]
-    cpu_bf16: bool
     train_terms: tuple[str, ...]
     val_terms: tuple[str, ...]
     glance: dict[str, tuple[str, str]]
@@ -82,14 +79,10 @@ def game_for(config: Mapping[str, Any], data_paths: Any = None) -> Game:
     """The game of a module config (the sections of the run's config, train/recipe.py): the one
     whose `networks` hold `network.kind` (no kind: "lz", Go). `data_paths` (the run's
     `data.train`) only names the data in errors."""
-    return game_class(config["network"].get("kind", "lz"))(config, data_paths)
-
-
-def game_class(kind: str) -> type[Game]:
-    """The game whose `networks` hold the network kind `kind`."""
+    kind = config["network"].get("kind", "lz")
     for game in GAMES:
         if kind in game.networks:
-            return game
+            return game(config, data_paths)
     known = sorted(k for game in GAMES for k in game.networks)
     raise ValueError(f"network.kind {kind!r} belongs to no game; known: {known}")
 

@@ -32,7 +32,6 @@ from zeroforge.train.targets import ValueTarget, add_value_terms, make_targets
 class GoGame:
     name = "go"
     networks = ("lz", "nf")
-    cpu_bf16 = True  # bf16 autocast: about 2-3x fp32 on 10x128 (docs/PERFORMANCE.md, `train`)
     # a residual head's L2 (nn/heads.py), a z/q value blend (train/targets.py), distillation
     # (train/distill.py) and the training-only heads (nn/aux_heads.py) log their terms only
     # when configured

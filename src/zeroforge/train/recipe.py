@@ -24,7 +24,6 @@ from zeroforge.train.averaging import WeightAveraging
 from zeroforge.train.callbacks import AtomicCheckpointIO, MetricsCSV, NetExport
 from zeroforge.train.console import progress_callbacks, progress_mode, quiet_third_party
 from zeroforge.train.datamodule import TrainDataModule
-from zeroforge.train.games import game_class
 from zeroforge.train.init import load_weights, network_from_file
 from zeroforge.train.module import TrainModule
 
@@ -38,8 +37,8 @@ TRIM_THRESHOLD = 1 << 30  # keep up to 1 GB of freed heap instead of handing it 
 def keep_freed_memory() -> None:
     """Ask glibc to keep freed memory for the next allocation instead of returning it to the
     system: a training step allocates the same few-MB buffers every step, and by default each
-    comes back as fresh pages that fault in one by one (a third of the NNUE step's CPU time,
-    docs/PERFORMANCE.md). No-op where the C library is not glibc."""
+    comes back as fresh pages that fault in one by one (a third of the lazy NNUE step's CPU
+    time when this was added). No-op where the C library is not glibc."""
     try:
         libc = ctypes.CDLL("libc.so.6")
         libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
@@ -61,14 +60,13 @@ def uses_gpu(accelerator: str) -> bool:
     return accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
 
 
-def resolve_precision(precision: Any, accelerator: str, cpu_bf16: bool = True) -> str:
-    """`auto` -> bf16-mixed where the hardware has bf16, else 16-mixed (GPU) or 32 (CPU); on a
-    CPU, bf16 only where it pays for the game (`cpu_bf16`: Go's convolutions, not chess's NNUE)."""
+def resolve_precision(precision: Any, accelerator: str) -> str:
+    """`auto` -> bf16-mixed where the hardware has bf16, else 16-mixed (GPU) or 32 (CPU)."""
     if str(precision) != "auto":
         return str(precision)
     if uses_gpu(accelerator):
         return "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
-    return "bf16-mixed" if cpu_bf16 and cpu_has_bf16() else "32"
+    return "bf16-mixed" if cpu_has_bf16() else "32"
 
 
 def resolve_channels_last(channels_last: Any, precision: str, accelerator: str) -> bool:
@@ -206,8 +204,7 @@ def run(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> Path | 
     if cfg.train.threads:
         torch.set_num_threads(int(cfg.train.threads))
     keep_freed_memory()
-    game = game_class(cfg.network.get("kind", "lz"))
-    precision = resolve_precision(cfg.train.precision, cfg.train.accelerator, game.cpu_bf16)
+    precision = resolve_precision(cfg.train.precision, cfg.train.accelerator)
     channels_last = resolve_channels_last(cfg.train.channels_last, precision, cfg.train.accelerator)
     OmegaConf.update(cfg, "train.precision", precision)
     OmegaConf.update(cfg, "train.channels_last", channels_last)
