@@ -189,8 +189,9 @@ def plot(result: dict, png: Path) -> None:
     ax_elo.axhline(0, color="grey", lw=0.8)
     ax_elo.set(xlabel="step", ylabel="Elo vs classical (95 %)", title="Elo vs Stockfish classical")
     ax_rho.plot(steps, [r["rho"] for _, r in rows], marker="o", label="this run's net")
+    colours = {"classical": "tab:red", "stockfish_net": "tab:green"}
     for name, ref in result["references"].items():
-        ax_rho.axhline(ref["rho"], ls="--", label=name.replace("_", " "))
+        ax_rho.axhline(ref["rho"], ls="--", color=colours.get(name), label=name.replace("_", " "))
     ax_rho.set(xlabel="step", ylabel="Spearman rho vs search scores", title="Rank correlation")
     ax_rho.legend()
     fig.tight_layout()
