@@ -7,7 +7,8 @@
 #
 # Data: data/gnugo-l1 (annotated with TB/TW by `zeroforge annotate`): seeds 20000-20199 train,
 # the last 40 games (seeds 20200-20239) are held out whole. Knobs (environment): STEPS, BATCH,
-# BLOCKS, FILTERS, SEED, OWNERSHIP (loss.ownership_weight), SCORE (loss.score_weight), ARMS.
+# BLOCKS, FILTERS, SEED, VALUE (loss.value_weight, 0.25), OWNERSHIP (loss.ownership_weight),
+# SCORE (loss.score_weight), ARMS.
 # A finished arm (nets/final.txt.gz) is not trained again.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -18,6 +19,7 @@ batch=${BATCH:-64}
 blocks=${BLOCKS:-2}
 filters=${FILTERS:-32}
 seed=${SEED:-1}
+value=${VALUE:-0.25}
 ownership=${OWNERSHIP:-1.5}
 score=${SCORE:-0.5}
 arms=${ARMS:-"plain aux"}
@@ -42,7 +44,7 @@ for arm in $arms; do
         data.train="$out/train-shards" data.val="$out/held-shards" \
         data.sample_rate=1.0 data.batch_size="$batch" data.shuffle_buffer=65536 \
         data.val_batches=1000 optim=adamw optim.lr=0.002 schedule=warmup_cosine \
-        loss.value_weight=0.25 seed="$seed" train.max_steps="$steps" train.threads=1 \
+        loss.value_weight="$value" seed="$seed" train.max_steps="$steps" train.threads=1 \
         train.log_every=50 train.val_every=250 train.checkpoint_every=0 \
         train.export_every=500 train.progress=false out_dir="$run" "${extra[@]}"
 done
