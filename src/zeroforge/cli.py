@@ -11,6 +11,11 @@ import importlib
 import os
 import sys
 
+# OpenMP threads that spin while they wait take the CPU that the step's other thread, or another
+# process, needs: on 2 shared cores (load average 4) a 2-thread NNUE step took 10x longer
+# spinning than waiting passively. Set before torch loads OpenMP; the environment still wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("zeroforge.commands.data", "inspect or pack training data"),
     "bench": ("zeroforge.commands.bench", "measure throughput (--doc: update docs/PERFORMANCE.md)"),
