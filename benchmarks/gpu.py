@@ -50,6 +50,18 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
+def timed_rate(step, batch: int, steps: int, device: str) -> float:
+    """Samples/s of `steps` calls of `step` after 3 of warm-up."""
+    for _ in range(3):
+        step()
+    sync(device)
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    sync(device)
+    return batch * steps / (time.perf_counter() - start)
+
+
 def bare_lz(blocks: int, filters: int, batch: int, bf16: bool, steps: int, device: str) -> float:
     """Samples/s of a plain LZ training loop on random tensors resident on `device`."""
     torch.manual_seed(0)
@@ -68,14 +80,7 @@ def bare_lz(blocks: int, filters: int, batch: int, bf16: bool, steps: int, devic
         loss.backward()
         optimizer.step()
 
-    for _ in range(3):
-        step()
-    sync(device)
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    sync(device)
-    return batch * steps / (time.perf_counter() - start)
+    return timed_rate(step, batch, steps, device)
 
 
 def train_rate(overrides: list[str], steps: int, out_dir: Path, warmup: int = 5) -> float:
@@ -131,14 +136,7 @@ def bare_nnue(batch: int, steps: int, device: str) -> float:
         optimizer.step()
         game.after_step(net)
 
-    for _ in range(3):
-        step()
-    sync(device)
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    sync(device)
-    return batch * steps / (time.perf_counter() - start)
+    return timed_rate(step, batch, steps, device)
 
 
 def pipeline_rate(overrides: list[str], files: list[str], workers: int, batches: int) -> float:

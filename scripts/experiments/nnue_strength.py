@@ -37,13 +37,12 @@ from scipy.stats import spearmanr
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from nnue_eval import kept_positions, loss, net_values  # noqa: E402
 
+from zeroforge.analysis.nnue_check import eval_output  # noqa: E402
 from zeroforge.atomic import atomic_write_bytes  # noqa: E402
 from zeroforge.chess.records import VALUE_NONE  # noqa: E402
 from zeroforge.data.chess_records import iter_records  # noqa: E402
-from zeroforge.play.engines import engine_path  # noqa: E402
 
 BOOK_GAMES = 92  # 46 book lines, both colours
-EVAL_LINE = re.compile(r"^(NNUE|Classical|Final) evaluation\s+(\S+)", re.M)
 
 
 def held_out_fens(val: str, count: int) -> tuple[list[str], np.ndarray]:
@@ -64,32 +63,17 @@ def held_out_fens(val: str, count: int) -> tuple[list[str], np.ndarray]:
 def stockfish_evals(fens: list[str], evalfile: str | None, classical: bool = False) -> dict:
     """Stockfish 15.1's `eval` of each position, side to move's view, in the pawns it prints:
     {"net": NNUE evaluation or Classical evaluation, "final": Final evaluation}."""
-    commands = []
-    if classical:
-        commands.append("setoption name Use NNUE value false")
-    if evalfile is not None:
-        path = Path(evalfile).resolve()
-        if " " in str(path):
-            raise ValueError(f"{path}: Stockfish reads option values up to a space")
-        commands.append(f"setoption name EvalFile value {path}")
-    for fen in fens:
-        commands += [f"position fen {fen}", "eval"]
-    text = "\n".join([*commands, "quit"]) + "\n"
-    out = subprocess.run(
-        [engine_path("stockfish")], input=text, capture_output=True, text=True,
-        timeout=120 + len(fens), check=True,
-    ).stdout  # fmt: skip
-    if evalfile is not None and f"NNUE evaluation using {Path(evalfile).resolve()}" not in out:
-        raise RuntimeError(f"stockfish did not load {evalfile}: {out[-1000:]}")
+    options = {"Use NNUE": "false"} if classical else None
+    out = eval_output(fens, evalfile, options=options)
     blocks = out.split("Final evaluation")
+    if len(blocks) != len(fens) + 1:
+        raise RuntimeError(f"{len(blocks) - 1} evaluations for {len(fens)} positions")
     nets, finals = [], []
     for fen, block, nxt in zip(fens, blocks[:-1], blocks[1:], strict=True):
         sign = 1.0 if chess.Board(fen).turn == chess.WHITE else -1.0
         own = re.findall(r"^(?:NNUE|Classical) evaluation\s+(\S+)", block, re.M)
         nets.append(sign * float(own[-1]))
         finals.append(sign * float(nxt.split()[0]))
-    if len(nets) != len(fens):
-        raise RuntimeError(f"{len(nets)} evaluations for {len(fens)} positions")
     return {"net": np.asarray(nets), "final": np.asarray(finals)}
 
 

@@ -49,14 +49,18 @@ def random_positions(count: int, seed: int = 9) -> list[str]:
     return fens
 
 
-def eval_traces(
-    fens: list[str], evalfile: str | os.PathLike | None, stockfish: str | None = None
-) -> list[str]:
-    """Stockfish's `eval` output from its bucket table on, one block per position; with
-    `evalfile` (an absolute path without spaces) it evaluates with that net."""
+def eval_output(
+    fens: list[str],
+    evalfile: str | os.PathLike | None,
+    stockfish: str | None = None,
+    options: dict[str, str] | None = None,
+) -> str:
+    """Stockfish's whole output for `eval` on each position; with `evalfile` (an absolute path
+    without spaces) it evaluates with that net, `options` are more UCI options (e.g. {"Use
+    NNUE": "false"} for the classical evaluation)."""
     from zeroforge.play.engines import engine_path
 
-    commands = []
+    commands = [f"setoption name {name} value {value}" for name, value in (options or {}).items()]
     if evalfile is not None:
         evalfile = Path(evalfile).resolve()
         if " " in str(evalfile):
@@ -79,6 +83,15 @@ def eval_traces(
         )
     if done.returncode != 0:
         raise RuntimeError(f"stockfish exited with status {done.returncode}: {out[-500:]}")
+    return out
+
+
+def eval_traces(
+    fens: list[str], evalfile: str | os.PathLike | None, stockfish: str | None = None
+) -> list[str]:
+    """Stockfish's `eval` output from its bucket table on, one block per position; with
+    `evalfile` (an absolute path without spaces) it evaluates with that net."""
+    out = eval_output(fens, evalfile, stockfish)
     blocks = out.split(TABLE_TITLE)[1:]
     if len(blocks) != len(fens):
         raise RuntimeError(f"{len(blocks)} eval traces for {len(fens)} positions:\n{out[-2000:]}")
