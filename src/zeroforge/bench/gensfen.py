@@ -41,46 +41,43 @@ SETTINGS = {
     "nodes 5000, r8": ({"nodes": 5000}, 8, None, 0),
 }
 SETTINGS_GAMES = {True: 2, False: 40}  # quick, full
+SETTINGS_SEED = 1  # other openings than the worker-scaling runs (seed 0): no game played twice
+
+
+def play(out: Path, games: int, workers: int, **settings) -> tuple[int, float, float]:
+    """Play the bench games with these GensfenConfig settings (resignation at RESIGN, .plain
+    output): (positions, wall seconds, CPU seconds of the workers and their Stockfish)."""
+    config = gensfen.GensfenConfig(
+        adjudication=Adjudication(resign_score=RESIGN), fmt="plain", **settings
+    )
+    start = time.monotonic()
+    records = gensfen.run(out, config, gensfen.Target(games=games), workers)
+    elapsed = time.monotonic() - start
+    errors = [r for r in records if r.get("error")]
+    if errors:
+        raise RuntimeError(
+            f"bench gensfen {out.stem}: game {errors[0]['game']}: {errors[0]['error']}"
+        )
+    positions = sum(r["positions"] for r in records)
+    return positions, elapsed, sum(r["cpu_seconds"] for r in records)
 
 
 def positions_per_hour(workers: int, size: dict, folder: Path) -> tuple[float, int, float]:
     """(positions per hour per worker, positions, positions per CPU-hour) for the bench games
-    on `workers` workers; CPU time is the workers' and their Stockfish processes'."""
-    config = gensfen.GensfenConfig(
-        limits={"depth": size["depth"]},
-        adjudication=Adjudication(resign_score=RESIGN),
-        fmt="plain",
-    )
-    start = time.monotonic()
-    target = gensfen.Target(games=size["games"])
-    records = gensfen.run(folder / f"w{workers}.plain", config, target, workers)
-    elapsed = time.monotonic() - start
-    errors = [r for r in records if r.get("error")]
-    if errors:
-        raise RuntimeError(f"bench gensfen: game {errors[0]['game']}: {errors[0]['error']}")
-    positions = sum(r["positions"] for r in records)
-    cpu = sum(r["cpu_seconds"] for r in records)
+    on `workers` workers."""
+    out = folder / f"w{workers}.plain"
+    positions, elapsed, cpu = play(out, size["games"], workers, limits={"depth": size["depth"]})
     return positions * 3600 / elapsed / workers, positions, positions * 3600 / cpu
 
 
 def setting_row(name: str, games: int, folder: Path) -> dict:
     """One setting on one worker: positions per CPU-hour and what the positions look like."""
     limits, window, moves, min_ply = SETTINGS[name]
-    config = gensfen.GensfenConfig(
-        limits=limits,
-        random_plies=window,
-        random_moves=moves,
-        write_min_ply=min_ply,
-        adjudication=Adjudication(resign_score=RESIGN),
-        fmt="plain",
-    )
     out = folder / (name.replace(" ", "_").replace(",", "").replace("/", "-") + ".plain")
-    records = gensfen.run(out, config, gensfen.Target(games=games), 1)
-    errors = [r for r in records if r.get("error")]
-    if errors:
-        raise RuntimeError(f"bench gensfen {name}: game {errors[0]['game']}: {errors[0]['error']}")
-    positions = sum(r["positions"] for r in records)
-    cpu = sum(r["cpu_seconds"] for r in records)
+    positions, _, cpu = play(
+        out, games, 1, limits=limits, random_plies=window, random_moves=moves,
+        write_min_ply=min_ply, seed=SETTINGS_SEED,
+    )  # fmt: skip
     summary = ChessSummary()
     summary.add_file(str(out))
     report = summary.report()
