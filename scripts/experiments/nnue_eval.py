@@ -44,6 +44,13 @@ def loss(predicted: np.ndarray, target: np.ndarray) -> float:
     return float(np.mean(np.abs(p - t) ** POWER))
 
 
+def kept_mask(records: np.ndarray) -> np.ndarray:
+    """Which decoded records training keeps: a score, not in check, the move not a capture."""
+    return (records["score"] != VALUE_NONE) & (
+        (records["flags"] & (FLAG_IN_CHECK | FLAG_CAPTURE)) == 0
+    )
+
+
 def kept_positions(path: str, holdout: float | None = None) -> dict[str, np.ndarray]:
     """The positions training would keep: us, them, score, bucket (layer stack)."""
     if holdout is not None:
@@ -52,10 +59,7 @@ def kept_positions(path: str, holdout: float | None = None) -> dict[str, np.ndar
         batches = list(dataset)
         return {k: np.concatenate([b[k].numpy() for b in batches]) for k in BATCH_KEYS}
     records = read_decoded(path)
-    skip = (records["score"] == VALUE_NONE) | (
-        (records["flags"] & (FLAG_IN_CHECK | FLAG_CAPTURE)) != 0
-    )
-    records = records[~skip]
+    records = records[kept_mask(records)]
     buckets = (records["pieces"].astype(np.int64) - 1) // 4
     return {"us": records["us"], "them": records["them"], "score": records["score"],
             "bucket": buckets}  # fmt: skip

@@ -35,29 +35,25 @@ import numpy as np
 from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nnue_eval import kept_positions, loss, net_values  # noqa: E402
+from nnue_eval import kept_mask, kept_positions, loss, net_values  # noqa: E402
 
 from zeroforge.analysis.nnue_check import eval_output  # noqa: E402
 from zeroforge.atomic import atomic_write_bytes  # noqa: E402
-from zeroforge.chess.records import VALUE_NONE  # noqa: E402
+from zeroforge.data.chess_decoder import read_decoded  # noqa: E402
 from zeroforge.data.chess_records import iter_records  # noqa: E402
 
 BOOK_GAMES = 92  # 46 book lines, both colours
 
 
 def held_out_fens(val: str, count: int) -> tuple[list[str], np.ndarray]:
-    """`count` kept positions evenly spread over VAL: FENs and search scores (side to move)."""
-    fens, scores = [], []
-    for record in iter_records(val):
-        if record.score == VALUE_NONE:
-            continue
-        board = chess.Board(record.fen)
-        if board.is_check() or board.is_capture(chess.Move.from_uci(record.move)):
-            continue
-        fens.append(record.fen)
-        scores.append(record.score)
-    pick = np.linspace(0, len(fens) - 1, min(count, len(fens))).astype(int)
-    return [fens[i] for i in pick], np.asarray(scores, dtype=np.float64)[pick]
+    """`count` kept positions (nnue_eval.kept_mask) evenly spread over VAL: FENs and search
+    scores (side to move)."""
+    records = read_decoded(val)
+    kept = np.flatnonzero(kept_mask(records))
+    pick = kept[np.linspace(0, len(kept) - 1, min(count, len(kept))).astype(int)]
+    wanted = set(pick.tolist())
+    fens = [r.fen for i, r in enumerate(iter_records(val)) if i in wanted]
+    return fens, records["score"][pick].astype(np.float64)
 
 
 def stockfish_evals(fens: list[str], evalfile: str | None, classical: bool = False) -> dict:
