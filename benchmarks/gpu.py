@@ -107,26 +107,14 @@ def train_rate(overrides: list[str], steps: int, out_dir: Path, warmup: int = 5)
 
 
 def bare_nnue(batch: int, steps: int, device: str) -> float:
-    """Positions/s of the chess recipe's own step (ChessGame's loss, ranger_nnue, clipping) on
-    one batch resident on `device`."""
-    from omegaconf import OmegaConf
+    """Positions/s of the chess recipe's own step (ChessGame's loss, ranger_nnue with the
+    recipe's lazy rows, clipping) on one batch resident on `device`, built as `zeroforge bench
+    --only nnue` builds it. (docs/PERFORMANCE.md's GPU table was measured before lazy rows
+    were the default: dense updates on both sides.)"""
+    from zeroforge.bench.nnue import _recipe
 
-    from zeroforge.commands.train import compose_config
-    from zeroforge.train.chess_game import ChessGame
-    from zeroforge.train.optim import build_optimizer
-    from zeroforge.train.recipe import module_config
-
-    cfg = compose_config(
-        ["network=sfnnv5", f"data.train={CHESS_DATA}", f"data.batch_size={batch}",
-         "data.workers=0", "data.shuffle_buffer=4096", "train.max_steps=1000"]
-    )  # fmt: skip
-    config = module_config(cfg, channels_last=False)
-    game = ChessGame(config)
-    torch.manual_seed(0)
-    net = game.build_net().to(device)
-    optimizer = build_optimizer(config["optim"], net, game.regularized(net))
-    data = OmegaConf.to_container(cfg.data, resolve=True)
-    batch_data = next(iter(game.dataset([CHESS_DATA], data, 0, True)))
+    game, net, optimizer, batch_data = _recipe(batch, lazy_rows=True)
+    net.to(device)  # the parameters stay the same objects: the optimiser has no state yet
     batch_data = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch_data.items()}
 
     def step():
