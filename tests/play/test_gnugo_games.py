@@ -85,3 +85,28 @@ def test_killed_run_loses_only_games_in_flight(tmp_path):
     after = sorted(out.glob("*.sgf"))
     assert len(after) == 4 and set(before) <= set(after)
     assert all(len(moves_of(path)) == 12 for path in after)
+
+
+def test_sigterm_to_the_group_stops_cleanly_keeping_published_games(tmp_path):
+    """SIGTERM as `timeout` sends it (the command, then its process group) used to kill the run
+    without a word; now the games in flight are dropped and the run says how to finish."""
+    out = tmp_path / "games"
+    argv = ["--games", "20", "--workers", "2", "--level", "0", "--max-moves", "12"]
+    argv += ["--seed", "700", "--out", str(out), "--no-progress"]
+    command = [sys.executable, "-m", "zeroforge.cli", "gnugo-games", *argv]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    run = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+    while not list(out.glob("*.sgf")):
+        assert run.poll() is None, run.stderr.read().decode()
+        time.sleep(0.05)
+    os.kill(run.pid, signal.SIGTERM)
+    os.killpg(run.pid, signal.SIGTERM)
+    _, stderr = run.communicate(timeout=60)
+    assert run.returncode == 130, stderr.decode()
+    assert stderr.decode().strip().splitlines()[-1] == (
+        "gnugo-games: rerun the same command to play the missing games"
+    )
+    before = sorted(out.glob("*.sgf"))
+    assert 1 <= len(before) < 20 and all(len(moves_of(path)) == 12 for path in before)

@@ -17,7 +17,6 @@ Filters (in check, best move a capture, no score) are counted always, applied on
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import time
 from pathlib import Path
@@ -34,6 +33,7 @@ from rich.progress import (
 
 from zeroforge.play.chessrules import Adjudication
 from zeroforge.play.gensfen import FILTERS, GensfenConfig, GensfenError, Target, run
+from zeroforge.play.interrupt import signals_stop
 from zeroforge.play.match import core_count
 
 SKIP_FLAGS = {
@@ -178,16 +178,12 @@ def generate(args: argparse.Namespace, console: Console) -> tuple[dict, float]:
     return totals(records), new / elapsed * 3600 / workers
 
 
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt  # SIGTERM (kill, timeout) stops like Ctrl-C: games in flight dropped
-
-
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     console = Console(stderr=True)
-    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        t, per_core = generate(args, console)
+        with signals_stop():  # Ctrl-C and SIGTERM (kill, timeout): games in flight dropped
+            t, per_core = generate(args, console)
     except GensfenError as err:
         print(f"zeroforge nnue gensfen: {err}", file=sys.stderr)
         return 1
@@ -196,8 +192,6 @@ def main(argv: list[str]) -> int:
             "zeroforge nnue gensfen: interrupted; rerun the same command to resume", file=sys.stderr
         )
         return 130
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     per_cpu = t["cpu_positions"] * 3600 / t["cpu_seconds"] if t["cpu_seconds"] else 0.0
     print(
         f"{args.out}: {t['positions']} positions from {t['games']} games "

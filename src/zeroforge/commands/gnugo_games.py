@@ -22,6 +22,7 @@ from zeroforge.play.gnugo_games import (
     game_paths,
     run_games,
 )
+from zeroforge.play.interrupt import signals_stop
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -78,7 +79,8 @@ def main(argv: list[str]) -> int:
         print(f"gnugo-games: {problem}", file=sys.stderr)
         return 1
     options = GnugoGameOptions(args.level, args.komi, args.handicap, args.max_moves, args.seed)
-    stats = run_games(options, args.games, args.workers, args.out, not args.no_progress)
+    with signals_stop():  # Ctrl-C and SIGTERM (kill, timeout): games in flight dropped
+        stats = run_games(options, args.games, args.workers, args.out, not args.no_progress)
     report(stats, args.out)
     if stats.interrupted:
         return 130

@@ -29,6 +29,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from zeroforge.atomic import atomic_write_text as write_text
 from zeroforge.play.chess_game import chess_settings
+from zeroforge.play.interrupt import signals_stop
 from zeroforge.play.match import Match, MatchError, load_match, unique_players, write_json_atomic
 from zeroforge.play.ratings import Sprt
 from zeroforge.play.results import ResultsError
@@ -165,7 +166,8 @@ def main(argv: list[str]) -> int:
     console = Console(stderr=True)
     try:
         match = build_match(args)
-        summary = run(match, console)
+        with signals_stop():  # Ctrl-C and SIGTERM (kill, timeout): games in flight dropped
+            summary = run(match, console)
     except (MatchError, SpecError, ResultsError) as err:
         print(f"zeroforge match: {err}", file=sys.stderr)
         return 1

@@ -29,6 +29,7 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ import chess
 from zeroforge.atomic import atomic_write_text
 from zeroforge.chess.records import VALUE_NONE, TrainingRecord, record_from_board
 from zeroforge.formats import binpack, plain, sfbin
+from zeroforge.play import interrupt
 from zeroforge.play.chessrules import Adjudication, Ending, legal_move, rules_ending
 from zeroforge.play.engines import resolve_binary
 from zeroforge.play.process import EngineFailure
@@ -196,41 +198,47 @@ def encode(fmt: str, records: list[TrainingRecord]) -> bytes:
 
 # --- workers ------------------------------------------------------------------------------
 
-_worker: dict[str, Any] = {}
-
 
 def _start_engine(config: GensfenConfig) -> UCIEngine:
     return UCIEngine([config.binary], name="stockfish", options=config.engine_options())
 
 
-def _init_worker(config: GensfenConfig) -> None:
+def _serve(conn: Connection, config: GensfenConfig) -> None:
+    """A worker process: plays each game id the driver sends and sends back its GameOutput,
+    until the driver closes the pipe (or terminates the worker). A failed engine is recorded
+    in the game's output and replaced for the next game."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
-    _worker["config"] = config
-    _worker["engine"] = None
-
-
-def _work(game: int) -> GameOutput:
-    """A worker's task: one game; a failed engine is recorded and replaced for the next."""
-    config: GensfenConfig = _worker["config"]
+    engine = None
     try:
-        if _worker["engine"] is None:
-            _worker["engine"] = _start_engine(config)
-        engine = _worker["engine"]
-        before = (time.process_time(), engine.cpu_seconds())
-        out = play_game(engine, config, game)
-        after = (time.process_time(), engine.cpu_seconds())
-        if before[1] is not None and after[1] is not None:
-            out.cpu_seconds = round(after[0] - before[0] + after[1] - before[1], 3)
-        return out
-    except (EngineFailure, UCIError) as err:
-        engine, _worker["engine"] = _worker["engine"], None
+        while True:
+            try:
+                game = conn.recv()
+            except EOFError:
+                return
+            try:
+                if engine is None:
+                    engine = _start_engine(config)
+                conn.send(_play_timed(engine, config, game))
+            except (EngineFailure, UCIError) as err:
+                if engine is not None:
+                    engine.close(timeout=1)
+                engine = None
+                error = str(err).split("\n")[0]
+                tail = getattr(err, "stderr_tail", "")
+                conn.send(GameOutput(game, error=error, stderr_tail=tail))
+    finally:
         if engine is not None:
             engine.close(timeout=1)
-        return GameOutput(
-            game,
-            error=str(err).split("\n")[0],
-            stderr_tail=getattr(err, "stderr_tail", ""),
-        )
+
+
+def _play_timed(engine: UCIEngine, config: GensfenConfig, game: int) -> GameOutput:
+    """`play_game` with the CPU time the worker and its engine spent on it."""
+    before = (time.process_time(), engine.cpu_seconds())
+    out = play_game(engine, config, game)
+    after = (time.process_time(), engine.cpu_seconds())
+    if before[1] is not None and after[1] is not None:
+        out.cpu_seconds = round(after[0] - before[0] + after[1] - before[1], 3)
+    return out
 
 
 # --- the driver ---------------------------------------------------------------------------
@@ -326,33 +334,69 @@ def run(
 
 
 def _generate(out, config, target, ids, workers, log, on_game) -> None:
+    """Hand game ids to `workers` worker processes, one game each at a time, and publish each
+    game as it comes back. Each worker has its own pipe: nothing is shared between processes,
+    so a worker that dies (a SIGTERM to the whole process group, as `timeout` sends) can leave
+    no lock held behind it. Stopping (`interrupt`) terminates the workers; games under way are
+    dropped and replayed on rerun."""
     context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
-    pool = context.Pool(workers, initializer=_init_worker, initargs=(config,))
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    procs: dict[Connection, Any] = {}  # our end of each worker's pipe -> its process
+    busy: dict[Connection, int] = {}  # -> the game it plays
     try:
-        inflight = []
+        for _ in range(workers):
+            here, there = context.Pipe()
+            proc = context.Process(target=_serve, args=(there, config), daemon=True)
+            proc.start()
+            there.close()
+            procs[here] = proc
+        idle = list(procs)
         while True:
-            while len(inflight) < 2 * workers and not target.reached(log.records):
+            interrupt.check()
+            while idle and not target.reached(log.records):
                 game = next(ids, None)
                 if game is None:
                     break
-                inflight.append(pool.apply_async(_work, (game,)))
-            if not inflight:
+                conn = idle.pop()
+                busy[conn] = game
+                try:
+                    conn.send(game)
+                except OSError:  # the worker is gone
+                    raise _lost(out, procs[conn], game) from None
+            if not busy:
                 break
-            ready = [job for job in inflight if job.ready()]
-            if not ready:
-                inflight[0].wait(0.2)
-                continue
-            for job in ready:
-                inflight.remove(job)
-                _publish(fd, job.get(), log)
+            for conn in wait(list(busy), timeout=interrupt.POLL_S):
+                try:
+                    played = conn.recv()
+                except (EOFError, OSError):  # end-of-file, or reset with data unread
+                    raise _lost(out, procs[conn], busy[conn]) from None
+                del busy[conn]
+                idle.append(conn)
+                _publish(fd, played, log)
                 if on_game:
                     on_game(log.records)
-        pool.close()
-        pool.join()
     finally:
-        pool.terminate()  # Ctrl-C: games under way are dropped and replayed on rerun
+        for conn, proc in procs.items():
+            conn.close()  # an idle worker sees end-of-file and exits
+            if conn in busy:
+                proc.terminate()  # a game under way is dropped and replayed on rerun
+        for proc in procs.values():
+            proc.join(5)
+            if proc.exitcode is None:
+                proc.kill()
+                proc.join()
         os.close(fd)
+
+
+def _lost(out: Path, proc, game: int) -> GensfenError:
+    """The error for a worker that died under game `game`, unless it died with us: a signal
+    to the whole process group (`timeout`) stops the driver as an interrupt instead."""
+    interrupt.check()
+    proc.join(1)
+    return GensfenError(
+        f"{out}: the worker playing game {game} died (exit code {proc.exitcode}); "
+        "rerun the same command to resume"
+    )
 
 
 def _publish(fd: int, game: GameOutput, log: ResultsLog) -> None:

@@ -29,13 +29,13 @@ import os
 import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from zeroforge.formats.sgf import GameRecord, write_game
 from zeroforge.go.geometry import PASS, vertex_to_move
-from zeroforge.play import specs
+from zeroforge.play import interrupt, specs
 from zeroforge.play.engines import engine_path
 from zeroforge.play.gtp import EngineFailure, GTPEngine, GTPError
 from zeroforge.play.progress import GameProgress
@@ -188,8 +188,9 @@ def game_paths(options: GnugoGameOptions, games: int, out: Path) -> list[Path]:
 def run_games(
     options: GnugoGameOptions, games: int, workers: int, out: Path, show_progress: bool = True
 ) -> GnugoGamesStats:
-    """Games 0..games-1, skipping those already in `out`; Ctrl-C stops cleanly (the games in
-    flight are dropped, every published one stays)."""
+    """Games 0..games-1, skipping those already in `out`; Ctrl-C (and SIGTERM under
+    `interrupt.signals_stop`) stops cleanly: the games in flight are dropped, every published
+    one stays."""
     out.mkdir(parents=True, exist_ok=True)
     stats = GnugoGamesStats(workers)
     todo = []
@@ -204,9 +205,13 @@ def run_games(
     try:
         with GameProgress(len(todo), "gnugo games", enabled=show_progress) as progress:
             futures = {pool.submit(publish_game, options, i, out, stop): i for i in todo}
-            for future in as_completed(futures):
-                _collect(future, futures[future], options, stats)
-                progress.game_done(stats.tallies())
+            pending = set(futures)
+            while pending:
+                interrupt.check()
+                done, pending = wait(pending, timeout=interrupt.POLL_S, return_when=FIRST_COMPLETED)
+                for future in done:
+                    _collect(future, futures[future], options, stats)
+                    progress.game_done(stats.tallies())
     except KeyboardInterrupt:
         stats.interrupted = True
         stop.set()

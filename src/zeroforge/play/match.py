@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from zeroforge.atomic import atomic_write_text, temp_dir
-from zeroforge.play import chess_game, go_game
+from zeroforge.play import chess_game, go_game, interrupt
 from zeroforge.play.chessrules import Adjudication
 from zeroforge.play.game import GameAborted, MatchError, MatchGame, PlannedGame, Stop
 from zeroforge.play.openings import Openings
@@ -56,7 +56,6 @@ CONFIG_KEYS = {
     "game",
     *(key for game in GAMES.values() for key in game.config_keys),
 }
-STOP_POLL_S = 0.5
 
 
 def core_count() -> int:
@@ -263,7 +262,10 @@ def _run_games(match: Match, todo: list[PlannedGame], log: ResultsLog, on_result
         pending: set[Future] = {pool.submit(play_game, match, g, stop) for g in todo}
         try:
             while pending:
-                finished, pending = wait(pending, timeout=STOP_POLL_S, return_when=FIRST_COMPLETED)
+                interrupt.check()
+                finished, pending = wait(
+                    pending, timeout=interrupt.POLL_S, return_when=FIRST_COMPLETED
+                )
                 for future in finished:
                     if future.cancelled():
                         continue
@@ -277,7 +279,7 @@ def _run_games(match: Match, todo: list[PlannedGame], log: ResultsLog, on_result
                     if sprt_decided(match, log.current()):
                         for other in pending:
                             other.cancel()
-        except BaseException:  # Ctrl-C: stop games under way, record nothing more
+        except BaseException:  # Ctrl-C, SIGTERM: stop games under way, record nothing more
             stop.set()
             for other in pending:
                 other.cancel()
