@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on the shipped sample data. Grows with the project: inspect the data,
-# train a small net, export it for leelaz, and play a short match.
+# train a small net, export it for leelaz, and rate it on a ladder of GNU Go levels.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/demo}
@@ -34,11 +34,13 @@ echo "== leelaz on $out/train/nets/final.txt.gz"
 printf 'play b Q16\nplay w D4\nheatmap\ngenmove b\nquit\n' |
     /usr/games/leelaz --cpu-only -g --noponder -t 1 -p 50 -w "$out/train/nets/final.txt.gz"
 
-# A short match against a real opponent: the trained net (leelaz, 50 visits per move, no
-# resignation: the value head of a net trained on 56 games is unreliable) against GNU Go 3.8 at
-# level 1 (a new seed each game), 8 games alternating colours, two at a time, capped at 300
-# moves (scored by GNU Go, Chinese rules). The summary gives the score and the Elo difference
-# with its 95 % interval (infinite when one side wins every game); also in $out/match/summary.md.
-rm -rf "$out/match"  # a fresh match each run (a rerun of the same command would resume it)
-$zf match --black "trained=leelaz:weights=$out/train/nets/final.txt.gz,visits=50,resign=0" \
-    --white "gnugo1=gnugo:level=1" --games 8 --max-moves 300 --workers 2 --out "$out/match"
+# The net's place on a strength ladder against real opponents: GNU Go 3.8 at levels 0 and 1
+# (the rungs; level 1 = 0 Elo). The net (leelaz, 50 visits per move, no resignation: the value
+# head of a net trained on 56 games is unreliable) plays 4 games against each rung and the two
+# rungs play 4 games against each other (both colours, capped at 300 moves, scored by GNU Go,
+# Chinese rules), two games at a time. One Bradley-Terry fit with a virtual draw per pairing
+# gives every player a finite Elo with its 95 % interval, even a net that lost every game
+# (`zeroforge ladder`; $out/ladder/ladder.md).
+rm -rf "$out/ladder"  # a fresh ladder each run (a rerun of the same command would resume it)
+$zf ladder "$out/train/nets/final.txt.gz" --out "$out/ladder" --levels 0,1 --games 4 \
+    --rung-games 4 --visits 50 --workers 2 --max-moves 300
