@@ -254,3 +254,27 @@ def test_symmetries_move_the_ownership_with_the_planes(tmp_path):
                 assert found
                 seen.add(found[0])
     assert len(seen) == 8
+
+
+def test_symmetries_move_the_teacher_moves_as_the_policy(tmp_path):
+    """The teacher's candidate moves are move indices: under every symmetry the first one
+    must stay on the policy's move (here the same move), passes and padding unchanged."""
+    from zeroforge.formats.shards import Shard, no_teacher, write_shard
+
+    n = 64
+    positions = make_positions(n, seed=5, soft=False)
+    positions.policy[::5] = 0
+    positions.policy[::5, NUM_POINTS] = 1.0  # some passes
+    teacher = no_teacher(n)
+    teacher["has_teacher"][:] = 1
+    teacher["teacher_moves"][:, 0] = positions.policy.argmax(axis=1)
+    teacher["teacher_values"][:, 0] = np.arange(n) + 1.0  # tells the row
+    write_shard(tmp_path / "t.zfs", Shard(positions, **teacher))
+    rows = 0
+    for batch in GoDataset(tmp_path, batch_size=16, shuffle_buffer=8, seed=3):
+        moves = batch["teacher_moves"]
+        assert moves.dtype == torch.int64 and batch["teacher_values"].dtype == torch.float32
+        assert torch.equal(moves[:, 0], batch["policy"].argmax(dim=1))
+        assert torch.all(moves[:, 1:] == -1) and torch.all(batch["has_teacher"] == 1)
+        rows += len(moves)
+    assert rows == n

@@ -258,3 +258,38 @@ def test_game_targets_need_the_final_area():
         game_targets(_game("(;GM[1]FF[4]SZ[19]KM[7.5]RE[B+R];B[pd];W[dd])"))
     stats = ConversionStats()
     assert list(convert_games([], stats, targets=True)) == []
+
+
+def test_game_targets_read_the_teacher_for_the_side_to_move():
+    from zeroforge.data.supervised import game_targets
+
+    # ZM/ZS on the first two moves only; ZS is black's lead, the shard holds the side to move's
+    game = _game(
+        "(;GM[1]FF[4]SZ[19]KM[0.5]RE[B+0.5]ZL[1];B[as]ZM[pd:75.00][dp:74.01][aa:0.00]ZS[-7.5]"
+        ";W[ss]ZM[]ZS[2.9];B[bs];W[rs]TB[as][bs][cs]TW[ss][sa][rs])"
+    )
+    targets = game_targets(game)
+    assert np.array_equal(targets.has_teacher, [1, 1, 0, 0])
+    assert (
+        targets.teacher_moves[0].tolist()
+        == [vertex_to_move("Q16"), vertex_to_move("D4"), vertex_to_move("A19")] + [-1] * 7
+    )
+    assert np.allclose(targets.teacher_values[0, :4], [75.0, 74.01, 0.0, 0.0])  # 0.00: tiny
+    assert np.all(targets.teacher_moves[1:] == -1)  # ZM[]: GNU Go named no move
+    assert np.allclose(targets.teacher_score, [-7.5, -2.9, 0.0, 0.0])
+    plain = game_targets(_game("(;GM[1]FF[4]SZ[19]KM[0.5]RE[B+0.5];B[as];W[ss]TB[as]TW[ss])"))
+    assert not plain.has_teacher.any() and np.all(plain.teacher_moves == -1)
+
+
+@pytest.mark.parametrize(
+    "node, reason",
+    [("ZM[pd:75.00]", "must come together"), ("ZM[pd]ZS[1.0]", "not a point:value"),
+     ("ZM[pd:-0.01]ZS[1.0]", "not a point:value"), ("ZM[tt:1]ZS[1.0]", "not a point:value"), ("ZM[pd:1]ZS[W+1]", "could not convert"),
+     ("ZM[pd:1]ZS[nan]", "not a finite number")],
+)  # fmt: skip
+def test_a_malformed_teacher_property_names_the_node(node, reason):
+    from zeroforge.data.supervised import game_targets
+
+    game = _game(f"(;GM[1]FF[4]SZ[19]KM[0.5]RE[B+0.5];B[as];W[ss]{node}TB[as]TW[ss])")
+    with pytest.raises(UnusableGame, match=f"node 2: .*{reason}"):
+        game_targets(game)

@@ -255,6 +255,81 @@ def test_writer_rejects_out_of_range_ownership_or_score(tmp_path, random_positio
     positions = random_positions(5, seed=5)
     ownership, score = _targets(5, 6)
     (ownership if field == "ownership" else score)[3] = value
-    with pytest.raises(ValueError, match="record 3: .*ownership or score out of range"):
+    with pytest.raises(
+        ValueError, match="record 3: .*ownership, score or a teacher field out of range"
+    ):
         write_shard(tmp_path / "bad.zfs", Shard(positions, ownership=ownership, score=score))
     assert not (tmp_path / "bad.zfs").exists()
+
+
+def _teacher(n: int, seed: int) -> dict[str, np.ndarray]:
+    """Teacher fields as `sgf2chunks --shards` writes them: every third position unjudged, the
+    others with 0-10 candidates (best first, -1 after the last)."""
+    from zeroforge.formats.shards import no_teacher
+
+    rng = np.random.default_rng(seed)
+    fields = no_teacher(n)
+    for i in range(n):
+        if i % 3 == 0:
+            continue
+        k = int(rng.integers(0, 11))
+        fields["has_teacher"][i] = 1
+        fields["teacher_moves"][i, :k] = rng.choice(361, size=k, replace=False)
+        fields["teacher_values"][i, :k] = np.sort(rng.uniform(0.01, 80, k))[::-1]
+        fields["teacher_score"][i] = rng.uniform(-60, 60)
+    return fields
+
+
+def test_teacher_fields_round_trip_and_reach_the_reader(tmp_path, random_positions):
+    from zeroforge.formats.shards import TEACHER_FIELDS
+
+    positions = random_positions(17, seed=7)
+    ownership, score = _targets(17, 8)
+    teacher = _teacher(17, 9)
+    path = tmp_path / "teacher.zfs"
+    write_shard(path, Shard(positions, ownership=ownership, score=score, **teacher))
+    assert shard_fields(path)[-4:] == TEACHER_FIELDS
+    back = read_shard(path)
+    records, bad, errors = read_shard_records(path)
+    assert bad == 0 and not errors
+    for name, values in teacher.items():
+        assert getattr(back, name).dtype == values.dtype
+        assert np.array_equal(getattr(back, name), values) and np.array_equal(records[name], values)
+    assert np.array_equal(back.score, score)  # the fields before them are where they were
+    old = tmp_path / "old.zfs"  # a shard of before the teacher fields: read as it was
+    write_shard(old, Shard(positions, ownership=ownership, score=score))
+    assert read_shard(old).has_teacher is None and "has_teacher" not in read_shard_records(old)[0]
+
+
+@pytest.mark.parametrize(
+    "field, row, value",
+    [("teacher_moves", 4, 362), ("teacher_moves", 2, -2), ("teacher_values", 1, -1.0),
+     ("teacher_score", 5, np.nan), ("has_teacher", 2, 2)],
+)  # fmt: skip
+def test_writer_rejects_out_of_range_teacher_fields(tmp_path, random_positions, field, row, value):
+    positions = random_positions(6, seed=5)
+    teacher = _teacher(6, 6)
+    teacher[field][row] = value
+    with pytest.raises(ValueError, match=f"record {row}: .*teacher field out of range"):
+        write_shard(tmp_path / "bad.zfs", Shard(positions, **teacher))
+    assert not (tmp_path / "bad.zfs").exists()
+
+
+def test_teacher_fields_come_together(tmp_path, random_positions):
+    from zeroforge.formats.shards import make_records, write_records
+
+    positions = random_positions(3, seed=1)
+    teacher = _teacher(3, 2)
+    del teacher["teacher_score"]
+    with pytest.raises(ValueError, match="come together"):
+        write_shard(tmp_path / "part.zfs", Shard(positions, **teacher))
+    # a file written some other way with part of them is refused by name
+    arrays = {"planes": np.zeros((3, 16, 46), np.uint8), "side_to_move": positions.side_to_move,
+              "winner": positions.winner, "policy": positions.policy}  # fmt: skip
+    records = make_records(arrays)
+    extra = np.zeros(3, dtype=[*records.dtype.descr, ("has_teacher", "|u1")])
+    for name in records.dtype.names:
+        extra[name] = records[name]
+    write_records(tmp_path / "odd.zfs", extra)
+    with pytest.raises(ShardError, match="odd.zfs: .*not all"):
+        read_shard(tmp_path / "odd.zfs")

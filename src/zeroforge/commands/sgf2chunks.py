@@ -8,7 +8,9 @@ Arguments may be SGF files (one game or a collection) or directories searched fo
 `--shards` writes binary shards (`DIR/PREFIX.N.zfs`, formats/shards.py) instead, with two more
 training-only targets per position: the final ownership of every point and the final score
 margin, read from the game's TB/TW (`zeroforge annotate` writes them; games without are skipped
-and counted).
+and counted); and, for games annotated by `zeroforge annotate --teacher` (ZM/ZS), the teacher's
+candidate moves with their values and its score estimate. Every shard has the teacher fields,
+masked where a game has none, so shards of games with and without them train together.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 
 from zeroforge.data.supervised import ConversionStats, convert_games
 from zeroforge.formats.chunks import Positions, write_chunk
-from zeroforge.formats.shards import Shard, write_shard
+from zeroforge.formats.shards import TEACHER_FIELDS, Shard, write_shard
 
 GAMES_PER_CHUNK = 32  # leelaz's OutputChunker::CHUNK_SIZE
 
@@ -66,10 +68,10 @@ def convert_to_dir(
 
 
 def _concat_shards(parts: list[Shard]) -> Shard:
+    fields = ("ownership", "score", *TEACHER_FIELDS)
     return Shard(
         Positions.concat([part.positions for part in parts]),
-        ownership=np.concatenate([part.ownership for part in parts]),
-        score=np.concatenate([part.score for part in parts]),
+        **{name: np.concatenate([getattr(part, name) for part in parts]) for name in fields},
     )
 
 

@@ -232,7 +232,7 @@ class StreamDataset(IterableDataset):
                 raise ValueError(
                     f"{path} holds the fields {sorted(fields)} but {first[1]} holds "
                     f"{sorted(first[0])}: train on data that all carries q or none of it "
-                    "(so too ownership and score)"
+                    "(so too ownership, score and the teacher fields)"
                 )
             records = self._in_range(records)
             n = rows(records)

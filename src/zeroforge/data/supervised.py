@@ -36,8 +36,8 @@ import numpy as np
 from sgfmill import boards, sgf
 
 from zeroforge.formats.chunks import Positions
-from zeroforge.formats.sgf import final_area, parse_collection
-from zeroforge.formats.shards import Shard
+from zeroforge.formats.sgf import final_area, parse_collection, teacher
+from zeroforge.formats.shards import MAX_CANDIDATES, Shard, no_teacher
 from zeroforge.go.geometry import BOARD_SIZE, NUM_MOVES, NUM_POINTS, PASS
 from zeroforge.go.planes import BLACK, HISTORY, STORED_PLANES, WHITE
 
@@ -174,7 +174,37 @@ def game_targets(game: sgf.Sgf_game) -> Shard:
         positions,
         ownership=ownership[None, :] * view[:, None],
         score=(margin * view).astype(np.float32),
+        **teacher_targets(game, view),
     )
+
+
+def teacher_targets(game: sgf.Sgf_game, view: np.ndarray) -> dict[str, np.ndarray]:
+    """The teacher fields of `formats.shards` for each main-line move of a game (`view`: +1
+    where black is to move, -1 where white is), has_teacher 0 where a node has no ZM/ZS.
+    Raises UnusableGame for a malformed one."""
+    nodes = [
+        (number, node)
+        for number, node in enumerate(game.get_main_sequence()[1:], start=1)
+        if node.get_move()[0] is not None
+    ]
+    judged = []
+    for number, node in nodes:
+        try:
+            judged.append(teacher(node))
+        except ValueError as exc:
+            raise UnusableGame(f"node {number}: {exc}") from None
+        if judged[-1] is not None and len(judged[-1][0]) > MAX_CANDIDATES:
+            raise UnusableGame(f"node {number}: more than {MAX_CANDIDATES} teacher moves")
+    fields = no_teacher(len(judged))
+    for k, judgement in enumerate(judged):
+        if judgement is None:
+            continue
+        candidates, black_lead = judgement
+        fields["has_teacher"][k] = 1
+        fields["teacher_moves"][k, : len(candidates)] = [move for move, _ in candidates]
+        fields["teacher_values"][k, : len(candidates)] = [value for _, value in candidates]
+        fields["teacher_score"][k] = black_lead * view[k]
+    return fields
 
 
 def _records(anchor: np.ndarray, boards_after: list, moves: list, winner: int) -> Positions:

@@ -8,6 +8,13 @@ Chinese counting: the side's living stones, its territory and the opponent's dea
 seki's empty points and dame in neither). Reads a file holding one game or a collection of games and
 gives each game's players, komi, result, handicap stones and main-line moves.
 
+Teacher targets (zeroforge's own properties, `zeroforge annotate --teacher` writes them): on
+a move node, `ZM` lists the candidate moves GNU Go would consider in the position the move was
+played from, with its value of each (`ZM[pd:75.01][dp:74.01]`: best first, GNU Go's move values
+in points, each above 0 but written to 2 decimals, so a tiny one reads 0.00; `ZM[]` when it
+lists none), and `ZS` its score estimate of that position as black's lead in points, komi
+included (`ZS[-2.9]`: white ahead by 2.9). The root's `ZL` is the GNU Go level that wrote them.
+
 Moves are `(colour, move)` with colour `"b"`/`"w"` and move the index of `go.geometry`
 (row * 19 + col, row 0 = rank 1, `PASS` = 361). sgfmill's (row, col) has the same orientation
 (row 0 at the bottom), so no flipping happens here.
@@ -16,15 +23,17 @@ Moves are `(colour, move)` with colour `"b"`/`"w"` and move the index of `go.geo
 from __future__ import annotations
 
 import datetime
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sgfmill import sgf, sgf_grammar
+from sgfmill import sgf, sgf_grammar, sgf_properties
 
 from zeroforge.atomic import atomic_write_bytes
 from zeroforge.go.geometry import BOARD_SIZE, PASS
 
 COLOURS = ("b", "w")
+TEACHER_MOVES, TEACHER_SCORE, TEACHER_LEVEL = "ZM", "ZS", "ZL"
 
 
 @dataclass
@@ -93,6 +102,44 @@ def final_area(game: sgf.Sgf_game) -> tuple[list[int], list[int]] | None:
         sorted(_move(p) for p in (node.get(key) if node.has_property(key) else ()))
         for key in ("TB", "TW")
     )
+
+
+def set_teacher(node: sgf.Tree_node, candidates: list[tuple[int, float]], score: float) -> None:
+    """ZM (candidate moves with their values, best first) and ZS (black's lead) of a move node."""
+    values = [
+        f"{sgf_properties.serialise_go_point(_point(move), BOARD_SIZE).decode()}:{value:.2f}"
+        for move, value in candidates
+    ]
+    node.set_raw_list(TEACHER_MOVES, [v.encode("ascii") for v in values] or [b""])
+    node.set_raw(TEACHER_SCORE, f"{score:.1f}".encode("ascii"))
+
+
+def teacher(node: sgf.Tree_node) -> tuple[list[tuple[int, float]], float] | None:
+    """(candidates [(move, value)], black's lead) of a move node, or None if it has neither
+    ZM nor ZS. ValueError for a malformed value or only one of the two."""
+    if not (node.has_property(TEACHER_MOVES) or node.has_property(TEACHER_SCORE)):
+        return None
+    if not (node.has_property(TEACHER_MOVES) and node.has_property(TEACHER_SCORE)):
+        raise ValueError(f"{TEACHER_MOVES} and {TEACHER_SCORE} must come together")
+    candidates = []
+    try:
+        for raw in node.get_raw_list(TEACHER_MOVES):
+            if raw == b"":
+                continue
+            point, colon, value = raw.partition(b":")
+            move = _move(sgf_properties.interpret_go_point(point, BOARD_SIZE))
+            if not colon or move == PASS or not 0 <= float(value) < math.inf:
+                raise ValueError("not a point:value with a value of 0 or more")
+            candidates.append((move, float(value)))
+        score = float(node.get_raw(TEACHER_SCORE))
+        if not math.isfinite(score):
+            raise ValueError("the score is not a finite number")
+    except ValueError as err:
+        raise ValueError(
+            f"bad {TEACHER_MOVES}/{TEACHER_SCORE} value "
+            f"{node.get_raw_list(TEACHER_MOVES)!r} {node.get_raw(TEACHER_SCORE)!r}: {err}"
+        ) from None
+    return candidates, score
 
 
 def parse_collection(path: str | Path) -> list[sgf.Sgf_game]:

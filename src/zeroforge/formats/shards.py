@@ -27,6 +27,13 @@ The file size must be exactly H + N*R. Fields, in the order written:
                                 +1 the side to move's, -1 the opponent's, 0 no one's (seki, dame)
     score         f4   []       optional: final margin in points, side to move's view (area
                                 minus the opponent's area minus komi for black; |score| <= 400)
+    has_teacher   u1   []       optional, with the three below: 1 if a teacher (GNU Go, `zeroforge
+                                annotate --teacher`) judged this position, 0 if not (then the
+                                three are 0 / -1 and mean nothing)
+    teacher_moves i2   [10]     the teacher's candidate moves (index as policy), best first, -1
+                                after the last; none at all: the teacher named no move
+    teacher_values f4  [10]     their values in points (GNU Go's move values, >= 0), 0 after the last
+    teacher_score f4   []       the teacher's score estimate, side to move's view (|score| <= 400)
 
 Why float32 for the policy by default (float16 on request): a self-play policy is a dense-ish
 vector of visit fractions (hundreds of non-zero entries at 1,600 visits), so a sparse layout
@@ -60,9 +67,21 @@ FIXED_HEADER = struct.Struct("<8sIIIQI")  # magic, version, header size, record 
 PACKED_PLANE_BYTES = (NUM_POINTS + 7) // 8  # 46
 SUFFIX = ".zfs"
 POLICY_DTYPES = {"float16": "<f2", "float32": "<f4"}
-OPTIONAL_FIELDS = ("q", "net_value", "ownership", "score")
-# largest |value| of each optional field (a board of 361 points and any sane komi)
-OPTIONAL_LIMITS = {"q": 1.0, "net_value": 1.0, "ownership": 1, "score": 400.0}
+MAX_CANDIDATES = 10  # GNU Go's top_moves lists at most 10 moves (docs/ENGINES.md#gnu-go)
+TEACHER_FIELDS = ("has_teacher", "teacher_moves", "teacher_values", "teacher_score")
+OPTIONAL_FIELDS = ("q", "net_value", "ownership", "score", *TEACHER_FIELDS)
+# the range [low, high] of each optional field (a board of 361 points and any sane komi; a
+# move value of GNU Go is the points a move gains, well below 1,000)
+OPTIONAL_RANGES = {
+    "q": (-1.0, 1.0),
+    "net_value": (-1.0, 1.0),
+    "ownership": (-1, 1),
+    "score": (-400.0, 400.0),
+    "has_teacher": (0, 1),
+    "teacher_moves": (-1, NUM_MOVES - 1),
+    "teacher_values": (0.0, 1000.0),
+    "teacher_score": (-400.0, 400.0),
+}
 # name -> (allowed dtype strings, shape); the order is the order in a record
 FIELD_SPECS: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {
     "planes": (("|u1",), (STORED_PLANES, PACKED_PLANE_BYTES)),
@@ -73,6 +92,10 @@ FIELD_SPECS: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {
     "net_value": (("<f4",), ()),
     "ownership": (("|i1",), (NUM_POINTS,)),
     "score": (("<f4",), ()),
+    "has_teacher": (("|u1",), ()),
+    "teacher_moves": (("<i2",), (MAX_CANDIDATES,)),
+    "teacher_values": (("<f4",), (MAX_CANDIDATES,)),
+    "teacher_score": (("<f4",), ()),
 }
 
 
@@ -87,9 +110,23 @@ class Shard:
     net_value: np.ndarray | None = None  # float32 [N] in [-1, 1]
     ownership: np.ndarray | None = None  # int8 [N,361] in {-1, 0, 1}
     score: np.ndarray | None = None  # float32 [N], points
+    has_teacher: np.ndarray | None = None  # uint8 [N] in {0, 1}; the three below come with it
+    teacher_moves: np.ndarray | None = None  # int16 [N,10], -1 after the last candidate
+    teacher_values: np.ndarray | None = None  # float32 [N,10], points
+    teacher_score: np.ndarray | None = None  # float32 [N], points
 
     def __len__(self) -> int:
         return len(self.positions)
+
+
+def no_teacher(n: int) -> dict[str, np.ndarray]:
+    """The teacher fields of n positions no teacher judged (has_teacher 0, moves -1)."""
+    return {
+        "has_teacher": np.zeros(n, dtype=np.uint8),
+        "teacher_moves": np.full((n, MAX_CANDIDATES), -1, dtype=np.int16),
+        "teacher_values": np.zeros((n, MAX_CANDIDATES), dtype=np.float32),
+        "teacher_score": np.zeros(n, dtype=np.float32),
+    }
 
 
 def record_dtype(policy_dtype: str = "float32", optional: tuple[str, ...] = ()) -> np.dtype:
@@ -134,6 +171,7 @@ def to_records(shard: Shard, policy_dtype: str = "float32") -> np.ndarray:
         "net_value": shard.net_value,
         "ownership": shard.ownership,
         "score": shard.score,
+        **{name: getattr(shard, name) for name in TEACHER_FIELDS},
     }
     return make_records(arrays, policy_dtype)
 
@@ -143,6 +181,9 @@ def make_records(arrays: dict, policy_dtype: str = "float32") -> np.ndarray:
     -> checked structured record array. ValueError names the first bad record."""
     n = len(arrays["winner"])
     optional = tuple(name for name in OPTIONAL_FIELDS if arrays.get(name) is not None)
+    teacher = [name in optional for name in TEACHER_FIELDS]
+    if any(teacher) and not all(teacher):
+        raise ValueError(f"the teacher fields {TEACHER_FIELDS} come together or not at all")
     records = np.zeros(n, dtype=record_dtype(policy_dtype, optional))
     for name in records.dtype.names:
         values = np.asarray(arrays[name])
@@ -154,7 +195,7 @@ def make_records(arrays: dict, policy_dtype: str = "float32") -> np.ndarray:
     bad = bad_records(records)
     if bad.any():
         raise ValueError(
-            f"record {int(np.argmax(bad))}: side to move, winner, policy, q, ownership or score out of range"
+            f"record {int(np.argmax(bad))}: side to move, winner, policy, q, ownership, score or a teacher field out of range"
         )
     return records
 
@@ -206,6 +247,8 @@ def _table_dtype(path: Path, table: bytes) -> np.dtype:
     required = [n for n in FIELD_SPECS if n not in OPTIONAL_FIELDS]
     if not set(required) <= set(names) or len(set(names)) != len(names):
         raise ShardError(f"{path}: fields {names} lack one of {required} or repeat a name")
+    if 0 < len(set(TEACHER_FIELDS) & set(names)) < len(TEACHER_FIELDS):
+        raise ShardError(f"{path}: fields {names} hold some of {TEACHER_FIELDS}, not all")
     for name, dt, shape in fields:
         if (
             name not in FIELD_SPECS
@@ -251,17 +294,18 @@ def _read_records(path: Path, mmap: bool) -> tuple[np.ndarray, str]:
 
 
 def bad_records(records: np.ndarray, policy: np.ndarray | None = None) -> np.ndarray:
-    """bool [N]: records whose side to move, winner, policy (each entry in [0, 1]) or q/net
-    value (ownership, score) is out of range. `policy`: the policy field already as float32, if at hand."""
+    """bool [N]: records whose side to move, winner, policy (each entry in [0, 1]) or an
+    optional field (OPTIONAL_RANGES) is out of range. `policy`: the policy field already as
+    float32, if at hand."""
     bad = (records["side_to_move"] > 1) | (np.abs(records["winner"].astype(np.int16)) != 1)
     policy = records["policy"] if policy is None else policy
     if not (policy.min(initial=0) >= 0 and policy.max(initial=0) <= 1):  # NaN fails both
         bad |= ~((policy >= 0) & (policy <= 1)).all(axis=1)
     for name in OPTIONAL_FIELDS:
         if name in records.dtype.names:
-            values = np.abs(records[name].astype(np.float32))
-            limit = OPTIONAL_LIMITS[name]
-            bad |= ~(values <= limit).reshape(len(records), -1).all(axis=1)
+            values = records[name].astype(np.float32)
+            low, high = OPTIONAL_RANGES[name]
+            bad |= ~((values >= low) & (values <= high)).reshape(len(records), -1).all(axis=1)
     return bad
 
 
@@ -270,7 +314,7 @@ def check_records(path: str | os.PathLike, records: np.ndarray) -> None:
     bad = bad_records(records)
     if bad.any():
         raise ShardError(
-            f"{path}: record {int(np.argmax(bad))}: side to move, winner, policy, q, ownership or score out of range"
+            f"{path}: record {int(np.argmax(bad))}: side to move, winner, policy, q, ownership, score or a teacher field out of range"
         )
 
 
@@ -300,7 +344,8 @@ def shard_fields(path: str | os.PathLike) -> tuple[str, ...]:
 
 def read_shard_records(path: str | os.PathLike, on_error: str = "raise"):
     """The dataset's reader (`data.files`): ({"planes" packed [N,16,46], "side_to_move",
-    "policy" float32, "winner", and q, ownership, score when the shard has them}, bad_records, error_messages).
+    "policy" float32, "winner", and q, ownership, score and the teacher fields when the shard
+    has them}, bad_records, error_messages).
     With on_error="skip", bad records and the tail of a cut-short file are dropped and counted;
     an unreadable header still raises ShardError."""
     if on_error not in ("raise", "skip"):
@@ -325,7 +370,7 @@ def read_shard_records(path: str | os.PathLike, on_error: str = "raise"):
         "policy": policy,
         "winner": records["winner"],
     }
-    for name in ("q", "ownership", "score"):
+    for name in ("q", "ownership", "score", *TEACHER_FIELDS):
         if name in records.dtype.names:
             out[name] = records[name]
     return out, int(bad.sum()) + bool(problem), errors

@@ -1,8 +1,9 @@
 """Go (Leela Zero) in the training loop: the LZ/NF networks, policy + value losses with the z/q
 blend and distillation, Leela Zero weights export, training chunks (the `Game` of train/games.py).
 
-Training targets are made in one method, `targets`, so a z/q blend or a teacher's outputs change
-that method only. With `loss.ownership_weight` or `loss.score_weight` above 0 the net gets the
+Training targets are made in one method, `targets`, so a z/q blend, a teacher's outputs or the
+soft targets of an engine's judgement carried by the data (`loss.teacher_policy_weight`,
+`value.teacher_ratio`: train/targets.py) change that method only. With `loss.ownership_weight` or `loss.score_weight` above 0 the net gets the
 training-only ownership and score heads (nn/aux_heads.py) and the data must carry those targets
 (shards from `sgf2chunks --shards`); export is unchanged.
 """
@@ -26,7 +27,7 @@ from zeroforge.nn.heads import head_penalty
 from zeroforge.nn.nfnet import ExportError
 from zeroforge.train import losses
 from zeroforge.train.distill import Distillation, add_kd_terms
-from zeroforge.train.targets import ValueTarget, add_value_terms, make_targets
+from zeroforge.train.targets import TeacherTargets, ValueTarget, add_value_terms, make_targets
 
 
 class GoGame:
@@ -37,7 +38,7 @@ class GoGame:
     # when configured
     train_terms = ("loss", "policy_loss", "value_mse", "accuracy", "head_l2", "value_mse_z",
                    "q_ratio", "kd_loss", "kd_policy_loss", "kd_value_mse", "kd_alpha",
-                   "ownership_loss", "score_loss")  # fmt: skip
+                   "ownership_loss", "score_loss", "teacher_ratio")  # fmt: skip
     val_terms = ("policy_loss", "value_mse", "accuracy", "loss")
     glance = {"policy_loss": ("policy", ".4f"), "value_mse": ("value", ".4f")}
     final_name = "final.txt.gz"
@@ -59,6 +60,7 @@ class GoGame:
         max_steps = int(config["max_steps"])
         self.value_target = ValueTarget(config.get("value"), max_steps, data_paths)
         self.distillation = Distillation.from_config(config.get("kd"), max_steps)
+        self.teacher = TeacherTargets(loss, config.get("value"), max_steps)
         self._warned = False
 
     def build_net(self) -> nn.Module:
@@ -82,8 +84,11 @@ class GoGame:
         self, batch: Mapping[str, torch.Tensor], planes: torch.Tensor, step: int, training: bool
     ) -> dict[str, Any]:
         """What the heads are trained towards: the search's visit fractions, the result z (or a
-        z/q blend) and, while training with teachers, their outputs on the same input `planes`."""
-        return make_targets(batch, planes, step, training, self.value_target, self.distillation)
+        z/q blend), each blended with the data's teacher targets when configured, and, while
+        training with teachers, their outputs on the same input `planes`."""
+        return make_targets(
+            batch, planes, step, training, self.value_target, self.distillation, self.teacher
+        )
 
     def losses(
         self, net: nn.Module, batch: Mapping[str, torch.Tensor], step: int, training: bool

@@ -1,5 +1,6 @@
 """Training targets: the value target blending the game result z with the search value q, and the
-scheduled coefficients (q_ratio, the distillation weight alpha) that decide the blend.
+scheduled coefficients (q_ratio, the distillation weight alpha) that decide the blend; and the
+soft targets made from an engine's judgement that the data carries (`TeacherTargets`).
 
 value target = (1 - q_ratio) * z + q_ratio * q, with z in {-1, 1} (did the side to move win) and
 q in [-1, 1] (the search's value for the side to move): from the data (self-play shards carry
@@ -17,6 +18,8 @@ import torch
 
 from zeroforge.train import losses
 from zeroforge.train.schedules import Segment, build_segments, multiplier_at
+
+TEACHER_FIELDS = ("has_teacher", "teacher_moves", "teacher_values", "teacher_score")
 
 Q_SOURCES = ("data", "teacher")
 
@@ -99,6 +102,77 @@ class ValueTarget:
         return blend_value(batch["z"], batch["q"], ratio), ratio
 
 
+class TeacherTargets:
+    """Soft targets from an engine's judgement of each position that the data carries (GNU Go's
+    candidate moves with their values and its score estimate: shards of games annotated by
+    `zeroforge annotate --teacher`; not the networks of `kd.teachers`). Where a position has
+    it (`has_teacher`, and for the policy at least one candidate):
+
+        policy target = (1 - w) * played move + w * softmax(values / T) over the candidates
+        z             = (1 - r) * z + r * tanh(teacher score / scale)   (then blended with q)
+
+    w = `loss.teacher_policy_weight`, T = `loss.teacher_temperature` (points),
+    r = `value.teacher_ratio` (a number or a schedule table, as q_ratio) and scale =
+    `value.teacher_score_scale` (points). Positions without it keep the played move and z.
+    With w = r = 0 (the defaults) nothing changes, and the data need not carry the fields."""
+
+    def __init__(self, loss: Mapping[str, Any], value: Mapping[str, Any], max_steps: int):
+        loss, value = loss or {}, value or {}
+        self.policy_weight = float(loss.get("teacher_policy_weight", 0.0))
+        self.temperature = float(loss.get("teacher_temperature", 1.0))
+        self.ratio = Coefficient(value.get("teacher_ratio", 0.0), max_steps, "value.teacher_ratio")
+        self.score_scale = float(value.get("teacher_score_scale", 10.0))
+        if not 0.0 <= self.policy_weight <= 1.0:
+            raise ValueError(f"loss.teacher_policy_weight: {self.policy_weight} is not in [0, 1]")
+        if not (self.temperature > 0 and self.score_scale > 0):
+            raise ValueError("loss.teacher_temperature and value.teacher_score_scale must be > 0")
+        self.uses_value = self.ratio.ever_nonzero()
+        self.used = self.policy_weight > 0 or self.uses_value
+
+    def check(self, batch: Mapping[str, torch.Tensor]) -> None:
+        if not all(name in batch for name in TEACHER_FIELDS):
+            raise ValueError(
+                "loss.teacher_policy_weight / value.teacher_ratio need data with teacher "
+                "targets: shards from `zeroforge sgf2chunks --shards` of games annotated by "
+                "`zeroforge annotate --teacher`"
+            )
+
+    def policy(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """The policy target [B,362] (the data's own when the weight is 0)."""
+        played = batch["policy"]
+        if self.policy_weight == 0.0:
+            return played
+        soft, named = teacher_policy(
+            batch["teacher_moves"], batch["teacher_values"], self.temperature, played.shape[1]
+        )
+        weight = self.policy_weight * (batch["has_teacher"] * named).unsqueeze(1)
+        return (1.0 - weight) * played + weight * soft
+
+    def z(self, batch: Mapping[str, torch.Tensor], step: int) -> tuple[torch.Tensor, float]:
+        """(z blended with the teacher's win estimate [B], the ratio at `step`)."""
+        ratio = self.ratio(step)
+        if ratio == 0.0:
+            return batch["z"], ratio
+        win = torch.tanh(batch["teacher_score"] / self.score_scale)
+        weight = ratio * batch["has_teacher"]
+        return (1.0 - weight) * batch["z"] + weight * win, ratio
+
+
+def teacher_policy(
+    moves: torch.Tensor, values: torch.Tensor, temperature: float, num_moves: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(softmax(values / T) over each row's candidates scattered to [B, num_moves], float [B]:
+    1 where the row names at least one candidate). `moves` [B,K] with -1 after the last."""
+    valid = moves >= 0
+    logits = (values / temperature).masked_fill(~valid, float("-inf"))
+    named = valid.any(dim=1)
+    probabilities = torch.softmax(logits.masked_fill(~named.unsqueeze(1), 0.0), dim=1)
+    probabilities = probabilities * valid  # a row without candidates: all 0
+    soft = torch.zeros(moves.shape[0], num_moves, dtype=values.dtype, device=values.device)
+    soft.scatter_add_(1, moves.clamp(min=0), probabilities)
+    return soft, named.to(values.dtype)
+
+
 def make_targets(
     batch: Mapping[str, torch.Tensor],
     planes: torch.Tensor,
@@ -106,14 +180,23 @@ def make_targets(
     training: bool,
     value_target: ValueTarget,
     distillation: Any = None,
+    teacher: TeacherTargets | None = None,
 ) -> dict[str, Any]:
-    """All targets of a batch: "policy" (the data's), "value" (z or a z/q blend) and, while
-    training with teachers, their outputs on the same (augmented) network input `planes`.
+    """All targets of a batch: "policy" (the data's, or blended with the data's teacher
+    targets), "value" (z or a z/q blend, z possibly blended with the teacher's score) and,
+    while training with teachers, their outputs on the same (augmented) network input `planes`.
 
     Validation measures against the data's labels only: policy and z, no teacher."""
     if not training:
         return {"policy": batch["policy"], "value": batch["z"]}
     target: dict[str, Any] = {"policy": batch["policy"]}
+    z = batch["z"]
+    if teacher is not None and teacher.used:
+        teacher.check(batch)
+        target["policy"] = teacher.policy(batch)
+        if teacher.uses_value:
+            taught_z, target["teacher_ratio"] = teacher.z(batch, step)
+            batch = {**batch, "z": taught_z}
     if distillation is not None:
         target.update(distillation.targets(planes, step))
 
@@ -126,17 +209,19 @@ def make_targets(
     target["value"], target["q_ratio"] = value_target(
         batch, step, teacher_value if has_teachers else None
     )
-    if value_target.uses_q:  # logged at every step of such a run, ratio 0 included
-        target["z"] = batch["z"]
+    if value_target.uses_q or "teacher_ratio" in target:  # logged at every step of such a
+        target["z"] = z  # run, ratio 0 included
     return target
 
 
 def add_value_terms(
     terms: dict[str, torch.Tensor], value: torch.Tensor, target: Mapping[str, Any]
 ) -> None:
-    """With a z/q blend, also logs the value error against z alone (`value_mse_z`), the number
-    that compares with runs trained on z, and the ratio used."""
+    """With a z/q (or z/teacher) blend, also logs the value error against z alone
+    (`value_mse_z`), the number that compares with runs trained on z, and the ratios used."""
     if "z" not in target:
         return
     terms["value_mse_z"] = losses.value_mse(value, target["z"])
     terms["q_ratio"] = torch.tensor(float(target["q_ratio"]))
+    if "teacher_ratio" in target:
+        terms["teacher_ratio"] = torch.tensor(float(target["teacher_ratio"]))
