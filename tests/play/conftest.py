@@ -7,7 +7,8 @@ engine's own genmove commands: resign_after=N (then resigns), pass_after=N (then
 die_after=N (exits with code 3 after writing to stderr), die_if=PATH (dies at its first genmove
 while PATH exists: a failure that a rerun no longer meets), hang_after=N (sleeps for an hour),
 delay=S (seconds before each answer), moves=V1,V2,... (play these vertices in order, then
-pass). `{seed}` may be passed as seed= so a match varies it (with vary=K: resign_after + seed%K).
+pass), stones=V1,V2,... (its answer to `fixed_handicap`, stones it then avoids). `{seed}`
+may be passed as seed= so a match varies it (with vary=K: resign_after + seed%K).
 
 `settled_game(dead_white_stone)`: the moves of a finished position GNU Go scores B+11.5.
 """
@@ -68,6 +69,10 @@ for line in sys.stdin:
     elif words[0] == "play":
         occupied.add(words[2].upper())
         print("=\n", flush=True)
+    elif words[0] == "fixed_handicap":
+        stones = [v for v in opts.get("stones", "").split(",") if v]
+        occupied.update(stones)
+        print(f"= {' '.join(stones)}\n", flush=True)
     elif words[0] == "bogus":
         print("? unknown command\n", flush=True)
     else:

@@ -10,6 +10,7 @@ def fake_match(n_games: int, sprt=None):
         schedule="pair",
         game="go",
         komi=7.5,
+        handicap=0,
         out="x",
         sprt=sprt,
         planned=lambda: list(range(n_games)),

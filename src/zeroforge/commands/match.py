@@ -2,7 +2,8 @@
 
     zeroforge match CONFIG.yaml [--out DIR] [--workers N] [--games N] [--json]
     zeroforge match --black SPEC --white SPEC --games N [--out DIR] [--max-moves N]
-                    [--komi K] [--move-timeout S] [--sprt ELO0,ELO1[,ALPHA,BETA]] [--json]
+                    [--komi K] [--handicap N] [--move-timeout S]
+                    [--sprt ELO0,ELO1[,ALPHA,BETA]] [--json]
     chess (UCI engines): [--book EPD | --no-book] [--random-plies N] [--seed S]
                     [--max-plies 400] [--resign-score CP [--resign-plies N]]
                     [--draw-score CP [--draw-plies N] [--draw-min-ply P]]
@@ -12,8 +13,10 @@ A SPEC is `gnugo:level=1`, `leelaz:weights=net.gz,playouts=50`, `gtp:COMMAND LIN
 nodes=1000`, `uci:nodes=1000:COMMAND LINE` or an engine-spec YAML file (see
 `zeroforge.play.specs`). With UCI engines the game is chess: openings from the shipped book
 (`play/openings.epd`, each played with both colours) and/or random plies, PGNs in DIR/games,
-scores (Stockfish internal units) for the optional adjudication. Rerunning the same command resumes the
-match from DIR/results.jsonl. The summary goes to the terminal (or stdout as one JSON object
+scores (Stockfish internal units) for the optional adjudication. Go with `--handicap N` (2-9):
+the --black player (in a config, the first of each pairing) is Black in every game and gets N
+stones on GTP's fixed points, White moves first, komi defaults to 0.5 (see `play.go_game`).
+Rerunning the same command resumes the match from DIR/results.jsonl. The summary goes to the terminal (or stdout as one JSON object
 with --json) and to DIR/summary.json and DIR/summary.md.
 """
 
@@ -50,7 +53,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="match directory (results, SGFs, summary)")
     p.add_argument("--workers", type=int, help="games in parallel (default: core count)")
     p.add_argument("--max-moves", type=int, help="move cap (default 600)")
-    p.add_argument("--komi", type=float, help="komi (default 7.5)")
+    p.add_argument("--komi", type=float, help="komi (default 7.5; 0.5 with handicap)")
+    p.add_argument(
+        "--handicap", type=int, help="Go: stones for --black, Black every game (2-9; 0 even)"
+    )
     p.add_argument("--move-timeout", type=float, help="seconds per move (default 120)")
     p.add_argument("--sprt", help="ELO0,ELO1[,ALPHA,BETA]: stop early when the SPRT decides")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
@@ -112,6 +118,7 @@ def build_match(args: argparse.Namespace) -> Match:
             "workers": args.workers,
             "max_moves": args.max_moves,
             "komi": args.komi,
+            "handicap": args.handicap,
             "move_timeout": args.move_timeout,
             "sprt": sprt,
         }
@@ -126,6 +133,7 @@ def build_match(args: argparse.Namespace) -> Match:
         "workers": args.workers,
         "max_moves": args.max_moves,
         "komi": args.komi,
+        "handicap": args.handicap,
         "move_timeout": args.move_timeout,
     }
     return Match(

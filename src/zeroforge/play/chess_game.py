@@ -39,6 +39,8 @@ class ChessMatchGame:
     config_keys = ("chess",)
 
     def prepare(self, match: Match) -> None:
+        if match.handicap:
+            raise MatchError("handicap stones are a Go setting; a chess match has none")
         match.openings = match.openings or Openings()
         match.adjudication = match.adjudication or Adjudication()
 

@@ -4,8 +4,8 @@ One driver for both games; what differs per game sits behind one seam, a `MatchG
 planned_game, stop) -> record`), looked up in `GAMES`: `play.go_game` (GTP engines, komi and the
 move cap, SGF, GNU Go scoring) and `play.chess_game` (UCI engines, openings, adjudication, PGN).
 
-A match directory holds `match.json` (what was asked: players, schedule, and for Go komi and
-the move cap, for chess the openings and the adjudication: the game's `fingerprint`; a rerun
+A match directory holds `match.json` (what was asked: players, schedule, and for Go komi, the
+move cap and handicap stones (when not 0), for chess the openings and the adjudication: the game's `fingerprint`; a rerun
 must agree with it),
 `results.jsonl` (one line per finished game, see `play.results`), `games/game-NNNN.sgf` or
 `.pgn`, and `summary.json` / `summary.md` (see `play.summary`). A rerun of the same match plays
@@ -69,7 +69,8 @@ class Match:
     out: Path
     games: int = 2
     schedule: str = "pair"
-    komi: float = go_game.DEFAULT_KOMI  # Go's settings: play.go_game
+    komi: float | None = None  # Go's settings (play.go_game): default 7.5, 0.5 with handicap
+    handicap: int = 0  # stones for the first player of each pairing, Black in every game
     max_moves: int = go_game.DEFAULT_MAX_MOVES
     move_timeout: float = DEFAULT_MOVE_TIMEOUT
     workers: int = field(default_factory=lambda: core_count())
@@ -119,11 +120,12 @@ class Match:
         return [(names[0], other) for other in names[1:]]
 
     def planned(self) -> list[PlannedGame]:
-        """Every game of the match; within a pairing the colours alternate."""
+        """Every game of the match; within a pairing the colours alternate, except in handicap
+        games, where the first player takes Black (and the stones) every time."""
         plan = []
         for a, b in self.pairings():
             for k in range(self.games):
-                black, white = (a, b) if k % 2 == 0 else (b, a)
+                black, white = (a, b) if k % 2 == 0 or self.handicap else (b, a)
                 plan.append(PlannedGame(len(plan), black, white, k))
         return plan
 
@@ -206,7 +208,7 @@ def check_directory(match: Match) -> None:
         except (OSError, ValueError) as err:
             raise MatchError(f"{stamp}: unreadable ({err})") from None
         if found != wanted:
-            diff = sorted(k for k in wanted if found.get(k) != wanted[k])
+            diff = sorted(k for k in {*wanted, *found} if found.get(k) != wanted.get(k))
             raise MatchError(
                 f"{match.out} holds a different match ({', '.join(diff)} differ, "
                 f"see {stamp}); use another output directory"

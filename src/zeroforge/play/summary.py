@@ -36,6 +36,7 @@ def build_summary(match, records: list[dict[str, Any]]) -> dict[str, Any]:
         "white_wins": sum(r["winner"] is not None and r["winner"] == r["white"] for r in played),
         "game": match.game,
         "komi": match.komi if match.game == "go" else None,
+        "handicap": match.handicap,
         "out": str(match.out),
     }
     if len(names) == 2:
@@ -155,7 +156,8 @@ def footer(summary: dict[str, Any]) -> list[str]:
     if summary.get("komi") is None:  # chess
         colours = f"{summary['white_wins']} won by white, {summary['black_wins']} by black"
     else:
-        colours = f"{summary['black_wins']} won by black (komi {summary['komi']})"
+        stones = f", {summary['handicap']} handicap stones" if summary.get("handicap") else ""
+        colours = f"{summary['black_wins']} won by black (komi {summary['komi']}{stones})"
     lines = [
         f"{summary['games']} games of {summary['planned']} played, "
         f"{summary['errors']} errors, {summary['draws']} draws, {colours}"
