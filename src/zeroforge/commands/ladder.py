@@ -1,6 +1,10 @@
 """`zeroforge ladder NET|RUN... --out DIR [--levels 0,1] [--games 4]`: rate Go nets against
 GNU Go levels, with a finite Elo (and 95 % interval) for every net, even one that never wins.
 
+A rung is a GNU Go level (`1`) or a level giving handicap stones (`1h9`: level 1 giving the
+net 9 stones, the net Black every game, komi 0.5), e.g. `--levels 0,1,1h9,1h5`; a net that
+loses every even game still wins some with stones.
+
 NET is a Leela Zero weights file (or a checkpoint); RUN a training run directory, whose exported
 nets (`nets/step-*.txt.gz`, `nets/final.txt.gz`) are all rated, giving DIR/elo-vs-steps.png.
 Nets play at `--visits` (1: the raw policy, fast) with resignation off. Each pairing is a
@@ -14,7 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from zeroforge.play.ladder import Ladder, net_players, play, rate, write_results
+from zeroforge.play.ladder import Ladder, net_players, parse_rungs, play, rate, write_results
 from zeroforge.play.match import MatchError
 
 
@@ -26,7 +30,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("nets", nargs="+", type=Path, help="weights files or run directories")
     parser.add_argument("--out", type=Path, required=True, help="ladder directory")
-    parser.add_argument("--levels", default="0,1", help="GNU Go levels of the rungs (0,1)")
+    parser.add_argument(
+        "--levels",
+        default="0,1",
+        help="rungs: GNU Go levels, LhN for level L giving N stones (0,1)",
+    )
     parser.add_argument("--games", type=int, default=4, help="games per net and rung (4)")
     parser.add_argument("--rung-games", type=int, default=4, help="per pair of rungs (4)")
     parser.add_argument("--net-games", type=int, default=2, help="per pair of nets (2)")
@@ -39,11 +47,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     try:
-        levels = sorted({int(level) for level in args.levels.split(",")})
-    except ValueError:
-        print(f"ladder: --levels {args.levels!r}: want levels like 0,1,2", file=sys.stderr)
+        levels, handicaps = parse_rungs(args.levels)
+    except ValueError as exc:
+        print(f"ladder: {exc}", file=sys.stderr)
         return 1
-    if min(args.games, args.visits, args.workers, args.max_moves) < 1 or not levels:
+    if min(args.games, args.visits, args.workers, args.max_moves) < 1:
         print("ladder: --games, --visits, --workers, --max-moves must be >= 1", file=sys.stderr)
         return 1
     missing = [str(p) for p in args.nets if not p.exists()]
@@ -63,6 +71,7 @@ def main(argv: list[str]) -> int:
             args.workers,
             args.max_moves,
             steps,
+            handicaps,
         )
         records = play(ladder, lambda a, b, n: print(f"{a} vs {b}: {n} games", flush=True))
     except (ValueError, MatchError) as exc:

@@ -9,6 +9,18 @@ Bradley-Terry fit (`ratings.fit_elo`), anchored at the first rung's level when i
 so a net that lost every game still gets a finite Elo and a standard error; with few games that
 Elo is mostly the prior's pull, and its interval says so.
 
+Handicap rungs (`--levels 0,1,1h9`: `gnugo-l1-h9`) are GNU Go level L giving N stones: the
+other player is Black with N stones in every game, komi 0.5 (`play.go_game`). Such a rung is
+its own player in the fit, because its strength as an opponent is not level L's: the model is
+P(A beats rung) = L(elo(A) - elo(rung)) for whoever takes the stones, so elo(rung) is what
+level L is worth to a player given N stones. Nets play it as they play every rung; it is tied
+to the even rungs by `rung_games` games in which the lowest even rung takes the same N stones
+from level L (`gnugo-l0` against `gnugo-l1-h9`), rated as a game between those two players.
+That link is lopsided (9 stones are worth far more than a level), so the rung's place below the
+even rungs is bounded mostly by its virtual draw; what the handicap rung buys is that a net
+which loses every even game wins some handicap games, so its distance to that rung is
+measured, and its interval carries the rung's own uncertainty through the fit.
+
 A run's nets are its exports (train/callbacks.py: `nets/step-NNNNNNN.txt.gz`, then
 `nets/final.txt.gz`); `step_of` reads the step from the name.
 """
@@ -30,6 +42,7 @@ from zeroforge.play.ratings import Z95, fit_elo
 from zeroforge.play.specs import EngineSpec, make_spec
 
 STEP_NAME = re.compile(r"^step-(\d+)\.txt\.gz$")
+RUNG = re.compile(r"^(\d+)(?:h([2-9]))?$")  # `--levels` items: 1 (even) or 1h9 (9 stones)
 FINAL_NAME = "final.txt.gz"
 ANCHOR_LEVEL = 1  # GNU Go level 1 = 0 Elo when it is a rung (the project's yardstick)
 
@@ -46,24 +59,57 @@ class Ladder:
     workers: int = 1
     max_moves: int = 600
     steps: dict[str, int | None] = field(default_factory=dict)
+    handicaps: list[tuple[int, int]] = field(default_factory=list)  # (level, stones) rungs
+
+    def __post_init__(self):
+        if self.handicaps and not self.levels:
+            raise ValueError("handicap rungs need an even rung to be tied to (e.g. 0,1h9)")
+
+    def rungs(self) -> dict[str, tuple[int, int]]:
+        """Rung name -> (GNU Go level, stones it gives): even rungs, then handicap rungs."""
+        rungs = {rung_name(level): (level, 0) for level in self.levels}
+        return rungs | {
+            rung_name(level, stones): (level, stones) for level, stones in self.handicaps
+        }
 
     def rung_names(self) -> list[str]:
-        return [f"gnugo-l{level}" for level in self.levels]
+        return list(self.rungs())
+
+    def stones(self, name: str) -> int:
+        """Handicap stones a game against player `name` is played with (0: even)."""
+        return self.rungs().get(name, (0, 0))[1]
 
     def spec(self, name: str) -> EngineSpec:
         if name in self.nets:
             weights = str(self.nets[name])
             raw = {"kind": "leelaz", "weights": weights, "visits": self.visits, "resign": 0}
         else:
-            raw = {"kind": "gnugo", "level": int(name.removeprefix("gnugo-l"))}
+            raw = {"kind": "gnugo", "level": self.rungs()[name][0]}
         return make_spec({**raw, "name": name}, f"ladder player {name}")
 
     def pairings(self) -> list[tuple[str, str, int]]:
+        """(A, B, games): A takes B's stones when B is a handicap rung."""
         rungs, nets = self.rung_names(), list(self.nets)
-        pairs = [(a, b, self.rung_games) for a, b in itertools.pairwise(rungs)]
+        even = [rung_name(level) for level in self.levels]
+        pairs = [(a, b, self.rung_games) for a, b in itertools.pairwise(even)]
+        pairs += [(even[0], r, self.rung_games) for r in rungs if self.stones(r)]
         pairs += [(n, r, self.games) for n in nets for r in rungs]
         pairs += [(a, b, self.net_games) for a, b in itertools.pairwise(nets)]
         return [(a, b, g) for a, b, g in pairs if g > 0]
+
+
+def rung_name(level: int, stones: int = 0) -> str:
+    return f"gnugo-l{level}" + (f"-h{stones}" if stones else "")
+
+
+def parse_rungs(text: str) -> tuple[list[int], list[tuple[int, int]]]:
+    """`0,1,1h9` -> even levels [0, 1] and handicap rungs [(1, 9)], each sorted, no repeats."""
+    found = [RUNG.match(item.strip()) for item in text.split(",")]
+    if not found or not all(found):
+        raise ValueError(f"--levels {text!r}: want rungs like 0,1,1h9 (level L, hN: N stones 2-9)")
+    rungs = {(int(m.group(1)), int(m.group(2) or 0)) for m in found}
+    levels = sorted(level for level, stones in rungs if not stones)
+    return levels, sorted((level, stones) for level, stones in rungs if stones)
 
 
 def step_of(path: Path) -> int | None:
@@ -118,6 +164,7 @@ def play(ladder: Ladder, on_pair=None) -> list[dict[str, Any]]:
             players={a: ladder.spec(a), b: ladder.spec(b)},
             out=_pair_dir(ladder, a, b),
             games=games,
+            handicap=ladder.stones(b),
             max_moves=ladder.max_moves,
             workers=ladder.workers,
         )
@@ -146,6 +193,7 @@ def rate(ladder: Ladder, records: list[dict[str, Any]]) -> dict[str, Any]:
         margins = [m for m in margins if m is not None and name in ladder.nets]
         players[name] = {
             "kind": "net" if name in ladder.nets else "gnugo",
+            "handicap": ladder.stones(name) or None,  # stones this rung gives
             "step": ladder.steps.get(name),
             "games": len(own),
             "score": sum(own) / len(own) if own else None,
@@ -158,11 +206,12 @@ def rate(ladder: Ladder, records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _margin(record: dict[str, Any], name: str) -> float | None:
-    """Points by which `name` won (negative: lost) a game against a GNU Go rung; None for a
-    game between nets, a resignation or jigo."""
+    """Points by which `name` won (negative: lost) an even game against a GNU Go rung; None for
+    a game between nets, a handicap game, a resignation or jigo."""
     opponent = record["white"] if record["black"] == name else record["black"]
     winner, _, points = str(record.get("result", "")).partition("+")
-    if not opponent.startswith("gnugo-l") or not points or points[0] in "RTF":
+    even = opponent.startswith("gnugo-l") and not record.get("handicap")
+    if not even or not points or points[0] in "RTF":
         return None
     points = float(points)
     return points if record["winner"] == name else -points
@@ -172,7 +221,7 @@ def markdown(table: dict[str, Any]) -> str:
     lines = [
         f"Elo (Bradley-Terry, {table['games']} games; {table['anchor']} = 0, 95 % interval)",
         "",
-        "| player | games | score | Elo | mean margin vs GNU Go |",
+        "| player | games | score | Elo | mean margin vs even GNU Go |",
         "|---|---:|---:|---:|---:|",
     ]
     for name, row in table["players"].items():
@@ -181,6 +230,12 @@ def markdown(table: dict[str, Any]) -> str:
         margin = row.get("margin_vs_gnugo")
         margin = "-" if margin is None else f"{margin:+.1f}"
         lines.append(f"| {name} | {row['games']} | {score} | {row['elo']:.0f}{half} | {margin} |")
+    if any(row.get("handicap") for row in table["players"].values()):
+        lines += [
+            "",
+            "`gnugo-lL-hN`: GNU Go level L giving N stones (its opponent is Black with N stones "
+            "every game, komi 0.5); its Elo is what level L is worth to a player taking N stones.",
+        ]
     return "\n".join(lines) + "\n"
 
 
