@@ -82,7 +82,7 @@ def test_bench_nnue_quick_json(tmp_path, capsys):
     figures = json.loads(capsys.readouterr().out)
     names = ("recipe_vs_before_positions_per_s_ratio", "recipe_vs_bare_loop_positions_per_s_ratio",
              "lazy_vs_dense_update_positions_per_s_ratio", "bf16_vs_fp32_step_time_ratio",
-             "step_vs_limit_time_ratio")  # fmt: skip
+             "step_vs_limit_time_ratio", "recipe_vs_every_stack_positions_per_s_ratio")  # fmt: skip
     assert all(figures[f"nnue_{name}"] > 0 for name in names)
     text = doc.read_text()
     assert "zeroforge bench --only nnue" in text and "Limit of this CPU" in text

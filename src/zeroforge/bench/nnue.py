@@ -4,11 +4,15 @@ One batch of the shipped Stockfish sample (data/sample/chess, through the recipe
 in memory, and the recipe's own pieces (ChessGame's loss, the `ranger_nnue` optimiser, weight
 clipping), timed step by step in interleaved rounds (medians of per-round ratios):
 
-- the recipe's step (the transformer summed over the rows the batch touches, lazy Ranger on
-  them) against the reference of the same run, the bare loop: SFNNv5 with its transformer as one
-  `F.embedding_bag` over the whole weight, forward + backward on in-memory tensors, no optimiser;
+- the recipe's step (the transformer summed over the rows the batch touches, the batch sorted
+  by layer stack so each position goes through its own stack only, lazy Ranger on the touched
+  rows) against the reference of the same run, the bare loop: SFNNv5's `plain_forward` (its
+  transformer as one `F.embedding_bag` over the whole weight, every layer stack computed and the
+  used one gathered), forward + backward on in-memory tensors, no optimiser;
 - the step as it was before lazy rows: the bare loop plus Ranger's dense update of every
   transformer row (issue 20's "today");
+- the recipe's step computing every layer stack (`plain_forward` on the touched rows, lazy
+  Ranger): the step before the batch was sorted by stack;
 - the recipe's step with `optim.lazy_rows=false` (dense update, fast transformer), and in bf16
   autocast (what `precision=auto` would pick on a CPU with bf16);
 - this CPU's limit for the step: the bytes of the touched transformer rows a step must move
@@ -23,11 +27,11 @@ import statistics
 import time
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from zeroforge.bench import BenchResult
-from zeroforge.chess.features import NUM_FEATURES, PLANE_SIZE
+from zeroforge.chess.features import PLANE_SIZE
+from zeroforge.nn.sfnnv5 import STACKS
 
 SAMPLE = "data/sample/chess/sf15-d6.binpack"
 BATCH = 1024  # the recipe's (conf/data/chess.yaml)
@@ -58,22 +62,19 @@ def _recipe(batch_size: int, lazy_rows: bool):
     return game, net, optimizer, batch
 
 
-class _BareTransformer(nn.Module):
-    """The transformer as one embedding bag over all 23,232 rows, with its dense gradient (how
-    nn/sfnnv5.py summed before it gathered the touched rows)."""
+class _Plain(nn.Module):
+    """A net stepped through its `plain_forward` (every layer stack computed; the transformer
+    over the whole weight, or over the touched rows with `active_rows`)."""
 
-    def __init__(self, transformer: nn.Module):
+    def __init__(self, net: nn.Module, active_rows: bool):
         super().__init__()
-        self.weight, self.bias = transformer.weight, transformer.bias
+        self.net, self.active_rows = net, active_rows
 
-    def forward(self, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        present = indices >= 0
-        indices = indices.clamp(min=0).long()
-        indices = torch.cat([indices, NUM_FEATURES + indices % PLANE_SIZE], dim=1)
-        weights = torch.cat([present, present], dim=1).to(self.weight.dtype)
-        summed = F.embedding_bag(indices, self.weight, mode="sum", per_sample_weights=weights)
-        half = self.bias.shape[0]
-        return summed[:, :half] + self.bias, summed[:, half:]
+    def forward(self, stm, nstm, bucket) -> torch.Tensor:
+        return self.net.plain_forward(stm, nstm, bucket, active_rows=self.active_rows)
+
+    def clip_weights(self) -> None:
+        self.net.clip_weights()
 
 
 def _timed(game, net, optimizer, batch, bf16: bool = False) -> tuple[float, float]:
@@ -132,8 +133,9 @@ def _seconds(compute) -> float:
 
 
 def _stack_flops(net) -> int:
-    """FLOPs per position of the layer stacks, forward and backward (3x the forward's)."""
-    return 3 * 2 * sum(layer.weight.numel() for layer in (net.fc0, net.fc1, net.fc2))
+    """FLOPs per position of its layer stack, forward and backward (3x the forward's)."""
+    weights = sum(layer.weight.numel() for layer in (net.fc0, net.fc1, net.fc2))
+    return 3 * 2 * weights // STACKS
 
 
 def run(quick: bool) -> BenchResult:
@@ -143,14 +145,16 @@ def run(quick: bool) -> BenchResult:
     batch_size = 256 if quick else BATCH
     game, net, lazy_optimizer, batch = _recipe(batch_size, lazy_rows=True)
     _, dense_net, dense_optimizer, _ = _recipe(batch_size, lazy_rows=False)
-    bare_net = _recipe(batch_size, lazy_rows=False)[1]
-    bare_net.input = _BareTransformer(bare_net.input)
+    bare_net = _Plain(_recipe(batch_size, lazy_rows=False)[1], active_rows=False)
     _, before_net, before_optimizer, _ = _recipe(batch_size, lazy_rows=False)
-    before_net.input = _BareTransformer(before_net.input)  # the optimiser's parameters still
+    before_net = _Plain(before_net, active_rows=False)
+    _, stacks_net, stacks_optimizer, _ = _recipe(batch_size, lazy_rows=True)
+    stacks_net = _Plain(stacks_net, active_rows=True)
     cases = {
         "recipe": lambda: _timed(game, net, lazy_optimizer, batch),
         "bare": lambda: _timed(game, bare_net, None, batch),
         "before": lambda: _timed(game, before_net, before_optimizer, batch),
+        "stacks": lambda: _timed(game, stacks_net, stacks_optimizer, batch),
         "dense": lambda: _timed(game, dense_net, dense_optimizer, batch),
         "bf16": lambda: _timed(game, net, lazy_optimizer, batch, bf16=True),
     }
@@ -172,6 +176,8 @@ def run(quick: bool) -> BenchResult:
         "nnue_recipe_vs_before_positions_per_s_ratio": ratio["before"],
         "nnue_recipe_vs_before_positions_per_cpu_s_ratio": cpu_ratio["before"],
         "nnue_recipe_vs_bare_loop_positions_per_s_ratio": ratio["bare"],
+        "nnue_recipe_vs_every_stack_positions_per_s_ratio": ratio["stacks"],
+        "nnue_recipe_vs_every_stack_positions_per_cpu_s_ratio": cpu_ratio["stacks"],
         "nnue_lazy_vs_dense_update_positions_per_s_ratio": ratio["dense"],
         "nnue_bf16_vs_fp32_step_time_ratio": ratio["bf16"],
         "nnue_bf16_vs_fp32_cpu_time_ratio": cpu_ratio["bf16"],
@@ -194,6 +200,7 @@ def _markdown(quick, n, rows, timings, limit_s, bandwidth, flop_rate, row_bytes,
     label = {
         "recipe": "**the recipe's step** (touched rows, lazy Ranger)",
         "before": "the step before lazy rows (bare loop + dense Ranger)",
+        "stacks": "the recipe's step computing every layer stack (before stack-sorted batches)",
         "dense": "the recipe's step with `optim.lazy_rows=false`",
         "bare": "reference: the bare loop (embedding bag + layer stacks, no optimiser)",
         "bf16": "the recipe's step in bf16 autocast",
@@ -201,7 +208,7 @@ def _markdown(quick, n, rows, timings, limit_s, bandwidth, flop_rate, row_bytes,
     table = [
         f"| {label[name]} | {seconds[name]:.3f} | {n / seconds[name]:,.0f} | "
         f"{n / cpu[name]:,.0f} | {1 / ratio[name]:.2f} | {1 / cpu_ratio[name]:.2f} |"
-        for name in ("recipe", "before", "dense", "bare", "bf16")
+        for name in ("recipe", "stacks", "before", "dense", "bare", "bf16")
     ]
     stack_flops = _stack_flops(net)
     return (
@@ -229,7 +236,12 @@ def _markdown(quick, n, rows, timings, limit_s, bandwidth, flop_rate, row_bytes,
                 f"{phase[0] * 1e3:.1f} ms, backward {phase[1] * 1e3:.1f} ms, optimiser "
                 f"{phase[2] * 1e3:.1f} ms (Ranger's compiled row update and, every 6th step, "
                 "Lookahead's sync). The forward and backward sums over the touched rows are "
-                "embedding bags; fc0 computes all 8 layer stacks and keeps one.",
+                "embedding bags; each position goes through its own layer stack only.",
+                f"- The batch sorted by layer stack (one stack's matmuls per position, not 8) with "
+                f"the pairwise product and the transformer's backward fused: **"
+                f"{ratio['stacks']:.2f}x** the positions/s of the same step computing every "
+                f"stack, **{cpu_ratio['stacks']:.2f}x** its positions per CPU-second, the same "
+                "loss and gradients to float tolerance (tests/nn/test_sfnnv5.py).",
                 f"- bf16 / fp32 CPU time per step: **{cpu_ratio['bf16']:.2f}** (wall clock "
                 f"{ratio['bf16']:.2f}); `precision=auto` picks bf16 on a CPU that has it "
                 "(it runs the layer stacks' matmuls; the transformer's sums stay fp32), at the "
@@ -238,7 +250,7 @@ def _markdown(quick, n, rows, timings, limit_s, bandwidth, flop_rate, row_bytes,
                 f"{ROW_PASSES} passes (forward read, gradient written and read, weight and both "
                 f"moments read and written) at {bandwidth / 1e9:.1f} GB/s (a 256 MB copy), plus "
                 f"{stack_flops / 1e6:.2f} MFLOP per position of layer stacks (forward and "
-                f"backward, all 8 stacks computed) at {flop_rate / 1e9:.0f} GFLOP/s (their "
+                f"backward, one stack per position) at {flop_rate / 1e9:.0f} GFLOP/s (their "
                 f"[{n}, 1024] x [1024, 128] matmul): **{limit_s * 1e3:.1f} ms**, "
                 f"{n / limit_s:,.0f} positions/s. The recipe's step takes "
                 f"**{seconds['recipe'] / limit_s:.1f}x** that, and "

@@ -27,8 +27,15 @@ gradient, bags grouped by row). The weight's gradient is then either dense, or, 
 `row_sparse_grad` (set by an optimiser that updates rows lazily, train/optim.py), a coalesced
 sparse tensor holding only the touched rows: no [23232, 1032] zero-fill or dense update per step.
 
-The layer stacks are held as one Linear per layer with 8x the outputs (every bucket computed,
-the used one gathered): the per-bucket matrices are small, a gather of weights would cost more.
+The layer stacks are held as one Linear per layer with 8x the outputs (the 8 stacks' rows one
+after another, as the exporter writes them). The forward pass sorts the batch by layer stack
+first (it permutes the transformer's input rows, so everything after is in stack order, and
+unpermutes the scores at the end); each layer then multiplies each stack's positions by that
+stack's rows only (`_StackLinear`): one stack's matmul per position instead of all 8, the same
+function and gradient. The pairwise product runs both perspectives in one pass with a backward
+that writes each unit's gradient once (`_Pairwise`). `plain_forward` is the same function in
+plain autograd ops (one embedding bag over the whole weight, every stack computed and the used
+one gathered): the reference the tests and `bench` compare against.
 """
 
 from __future__ import annotations
@@ -84,7 +91,20 @@ class FeatureTransformer(nn.Module):
 
     def forward(self, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """indices [B, K] (int, -1 = none) -> (units [B, 1024], psqt [B, 8])."""
-        summed = _ActiveRowSum.apply(self.weight, indices, self.factorized, self.row_sparse_grad)
+        return _ActiveRowSum.apply(
+            self.weight, self.bias, indices, self.factorized, self.row_sparse_grad
+        )
+
+    def plain_forward(self, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """`forward` as one embedding bag over the whole weight, virtual rows as extra
+        features; autograd's dense gradient (the reference, and the step before active rows)."""
+        present = indices >= 0
+        indices = indices.clamp(min=0).long()
+        if self.factorized:
+            indices = torch.cat([indices, NUM_FEATURES + indices % PLANE_SIZE], dim=1)
+            present = torch.cat([present, present], dim=1)
+        weights = present.to(self.weight.dtype)
+        summed = F.embedding_bag(indices, self.weight, mode="sum", per_sample_weights=weights)
         return summed[:, :HALF_DIMS] + self.bias, summed[:, HALF_DIMS:]
 
     def real_weight(self) -> torch.Tensor:
@@ -111,21 +131,25 @@ class ActiveRows:
         place[self.rows] = torch.arange(len(self.rows), device=indices.device)
         self.local = place[entries]  # each entry's row among self.rows
 
-    def per_row(self, grad_out: torch.Tensor) -> torch.Tensor:
-        """[bags, C] -> [rows, C]: each row's sum over the bags that hold it (the transpose of
-        the forward sum, as one embedding bag over `grad_out` with bags grouped by row)."""
+    def per_row(self, grad_out: torch.Tensor, extra: int = 0) -> torch.Tensor:
+        """[bags, C] -> [rows + extra, C]: each row's sum over the bags that hold it (the
+        transpose of the forward sum, as one embedding bag over `grad_out` with bags grouped by
+        row), then `extra` rows of zeros (empty bags) for the caller to fill."""
         order = torch.argsort(self.local, stable=True)
         bags = torch.arange(len(self.counts), device=self.counts.device)
         bag = torch.repeat_interleave(bags, self.counts)[order]
         per_row = torch.bincount(self.local, minlength=len(self.rows))
-        return F.embedding_bag(bag, grad_out, per_row.cumsum(0) - per_row, mode="sum")
+        offsets = F.pad(per_row.cumsum(0) - per_row, (0, extra), value=len(bag))
+        return F.embedding_bag(bag, grad_out, offsets, mode="sum")
 
 
 class _ActiveRowSum(torch.autograd.Function):
-    """Sum of the weight rows of each bag's active features (plus their virtual rows)."""
+    """Sum of the weight rows of each bag's active features (plus their virtual rows), as
+    (units + bias, psqt): two outputs, so the backward takes their gradients side by side
+    instead of autograd's two zero-filled full-width buffers (one per slice) added up."""
 
     @staticmethod
-    def forward(ctx, weight, indices, factorized: bool, row_sparse: bool):
+    def forward(ctx, weight, bias, indices, factorized: bool, row_sparse: bool):
         active = ActiveRows(indices.to(weight.device))
         if factorized:  # each real row plus its virtual row, as bags of two
             pairs = torch.stack([active.rows, NUM_FEATURES + active.rows % PLANE_SIZE], dim=1)
@@ -134,28 +158,29 @@ class _ActiveRowSum(torch.autograd.Function):
             rows = F.embedding(active.rows, weight)
         ctx.active, ctx.factorized, ctx.row_sparse = active, factorized, row_sparse
         ctx.shape = weight.shape
-        return F.embedding_bag(active.local, rows, active.offsets, mode="sum")
+        summed = F.embedding_bag(active.local, rows, active.offsets, mode="sum")
+        return summed[:, :HALF_DIMS] + bias, summed[:, HALF_DIMS:].contiguous()
 
     @staticmethod
-    def backward(ctx, grad_out):
+    def backward(ctx, grad_units, grad_psqt):
         active = ctx.active
-        grads = active.per_row(grad_out.contiguous())
+        grad_out = torch.cat([grad_units, grad_psqt], dim=1)
         rows = active.rows
         if ctx.factorized:  # a virtual row's gradient: the sum over the real rows sharing it
-            planes = active.rows % PLANE_SIZE
-            used = torch.zeros(PLANE_SIZE, dtype=torch.bool, device=grads.device)
-            used[planes] = True
-            virtual = grads.new_zeros(PLANE_SIZE, grads.shape[1]).index_add_(0, planes, grads)
-            plane_rows = used.nonzero().squeeze(1)
-            rows = torch.cat([rows, NUM_FEATURES + plane_rows])
-            grads = torch.cat([grads, virtual[plane_rows]])
+            planes, plane = torch.unique(rows % PLANE_SIZE, return_inverse=True)
+            grads = active.per_row(grad_out, extra=len(planes))
+            real = len(rows)
+            grads[real:].index_add_(0, plane, grads[:real])
+            rows = torch.cat([rows, NUM_FEATURES + planes])
+        else:
+            grads = active.per_row(grad_out)
         if ctx.row_sparse:
             grad = torch.sparse_coo_tensor(
                 rows[None], grads, ctx.shape, is_coalesced=True, check_invariants=False
             )
         else:
             grad = grads.new_zeros(ctx.shape).index_copy_(0, rows, grads)
-        return grad, None, None, None
+        return grad, grad_units.sum(0), None, None, None
 
 
 def clipped(x: torch.Tensor) -> torch.Tensor:
@@ -167,6 +192,74 @@ def pairwise(units: torch.Tensor) -> torch.Tensor:
     clipped_units = clipped(units)
     half = HALF_DIMS // 2
     return clipped_units[:, :half] * clipped_units[:, half:] * SQUARE_SCALE
+
+
+class _Pairwise(torch.autograd.Function):
+    """Both perspectives' `pairwise` in one pass: units [2B, 1024] (the side to move's B rows,
+    then the other side's) -> [B, 1024] (the side to move's 512 products, then the other's).
+    The backward writes each unit's gradient once, where autograd's slices would zero-fill a
+    full-size buffer per half and add them; the values are the same products."""
+
+    @staticmethod
+    def forward(ctx, units):
+        clamped = clipped(units)
+        n, half = units.shape[0] // 2, HALF_DIMS // 2
+        out = units.new_empty(n, HALF_DIMS)
+        for side in range(2):
+            rows = clamped[side * n : (side + 1) * n]
+            torch.mul(rows[:, :half], rows[:, half:], out=out[:, side * half : (side + 1) * half])
+        ctx.save_for_backward(units, clamped)
+        return out.mul_(SQUARE_SCALE)
+
+    @staticmethod
+    def backward(ctx, grad):
+        units, clamped = ctx.saved_tensors
+        n, half = units.shape[0] // 2, HALF_DIMS // 2
+        scaled = grad * SQUARE_SCALE
+        out = torch.empty_like(units)
+        for side in range(2):
+            rows, target = clamped[side * n : (side + 1) * n], out[side * n : (side + 1) * n]
+            g = scaled[:, side * half : (side + 1) * half]
+            torch.mul(g, rows[:, half:], out=target[:, :half])
+            torch.mul(g, rows[:, :half], out=target[:, half:])
+        return torch.ops.aten.hardtanh_backward(out, units, 0.0, 1.0)  # clipped's backward
+
+
+class _StackLinear(torch.autograd.Function):
+    """One layer of the layer stacks on a batch sorted by stack: `bounds[s]` = (start, end)
+    rows of stack s, whose rows of the weight ([STACKS * width, inputs]) are s * width on.
+    Each position is multiplied by its own stack's rows only."""
+
+    @staticmethod
+    @torch.amp.custom_fwd(device_type="cpu")
+    def forward(ctx, x, weight, bias, bounds):
+        width = weight.shape[0] // STACKS
+        ctx.save_for_backward(x, weight)
+        ctx.bounds = bounds
+        parts = [
+            F.linear(
+                x[start:end], weight[s * width : (s + 1) * width], bias[s * width : (s + 1) * width]
+            )
+            for s, (start, end) in enumerate(bounds)
+        ]
+        return torch.cat(parts)
+
+    @staticmethod
+    @torch.amp.custom_bwd(device_type="cpu")
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        width = weight.shape[0] // STACKS
+        grad_x = torch.empty_like(x)
+        grad_weight = torch.zeros_like(weight)
+        grad_bias = weight.new_zeros(weight.shape[0])
+        for s, (start, end) in enumerate(ctx.bounds):
+            if start == end:
+                continue
+            rows, g = slice(s * width, (s + 1) * width), grad[start:end]
+            grad_x[start:end] = g @ weight[rows]
+            grad_weight[rows] = g.t() @ x[start:end]
+            grad_bias[rows] = g.sum(0)
+        return grad_x, grad_weight, grad_bias, None
 
 
 def _pick(stacked: torch.Tensor, bucket: torch.Tensor, width: int) -> torch.Tensor:
@@ -204,8 +297,32 @@ class SFNNv5(nn.Module):
         """Active features of the side to move [B, K] and of the other side [B, K], layer stack
         [B] -> score [B] in units of 600 internal units, side to move's view."""
         bucket = bucket.long()
+        order = torch.argsort(bucket, stable=True)  # the batch in layer-stack order
+        ends = torch.bincount(bucket, minlength=STACKS).cumsum(0).tolist()
+        bounds = list(zip([0, *ends[:-1]], ends, strict=True))
         # both perspectives in one sparse sum: one gradient buffer for the shared weights
-        units, psqt = self.input(torch.cat([stm, nstm]))
+        units, psqt = self.input(torch.cat([stm[order], nstm[order]]))
+        x = _Pairwise.apply(units)
+        out0 = _StackLinear.apply(x, self.fc0.weight, self.fc0.bias, bounds)
+        head, skip = out0[:, : FC0_OUT - 1], out0[:, FC0_OUT - 1]
+        x1 = clipped(torch.cat([head.square() * SQUARE_SCALE, head], dim=1))
+        x2 = clipped(_StackLinear.apply(x1, self.fc1.weight, self.fc1.bias, bounds))
+        out = _StackLinear.apply(x2, self.fc2.weight, self.fc2.bias, bounds)[:, 0]
+        stack = bucket[order]
+        rows = torch.arange(stack.shape[0], device=stack.device)
+        psqt_us, psqt_them = psqt.chunk(2)
+        psqt = (psqt_us[rows, stack] - psqt_them[rows, stack]) / 2
+        return (out + skip + psqt)[torch.argsort(order)]
+
+    def plain_forward(
+        self, stm: torch.Tensor, nstm: torch.Tensor, bucket: torch.Tensor, active_rows=False
+    ) -> torch.Tensor:
+        """`forward` in plain autograd ops: every layer stack computed and the used one
+        gathered, the transformer as one embedding bag over its whole weight (or, with
+        `active_rows`, summed over the touched rows as `forward` sums it)."""
+        bucket = bucket.long()
+        transformer = self.input if active_rows else self.input.plain_forward
+        units, psqt = transformer(torch.cat([stm, nstm]))
         units_us, units_them = units.chunk(2)
         psqt_us, psqt_them = psqt.chunk(2)
         x = torch.cat([pairwise(units_us), pairwise(units_them)], dim=1)
