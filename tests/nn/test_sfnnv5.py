@@ -220,6 +220,8 @@ def test_stack_sorted_forward_equals_the_plain_path_loss_and_gradients(factorize
         return score.detach(), loss.detach(), grads
 
     score, loss, grads = run(net)
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # float32 all the same (the module says)
+        assert torch.equal(net(batch["us"], batch["them"], batch["bucket"]), score)
     plain_score, plain_loss, plain_grads = run(net.plain_forward)
     assert torch.allclose(score, plain_score, rtol=1e-5, atol=1e-5)
     assert torch.allclose(loss, plain_loss, rtol=1e-6)

@@ -243,9 +243,10 @@ def _markdown(quick, n, rows, timings, limit_s, bandwidth, flop_rate, row_bytes,
                 f"stack, **{cpu_ratio['stacks']:.2f}x** its positions per CPU-second, the same "
                 "loss and gradients to float tolerance (tests/nn/test_sfnnv5.py).",
                 f"- bf16 / fp32 CPU time per step: **{cpu_ratio['bf16']:.2f}** (wall clock "
-                f"{ratio['bf16']:.2f}); `precision=auto` picks bf16 on a CPU that has it "
-                "(it runs the layer stacks' matmuls; the transformer's sums stay fp32), at the "
-                "same held-out loss (docs/experiments/nnue-speed.md).",
+                f"{ratio['bf16']:.2f}): bf16 autocast leaves SFNNv5 in float32 (its layer "
+                "stacks, one per position, are too small for bf16's casts to pay; the "
+                "transformer's sums were always float32), so `precision=auto`, which picks bf16 "
+                "on a CPU that has it, computes the same step here.",
                 f"- Limit of this CPU for the step: {rows:,} touched rows x {row_bytes:,} bytes x "
                 f"{ROW_PASSES} passes (forward read, gradient written and read, weight and both "
                 f"moments read and written) at {bandwidth / 1e9:.1f} GB/s (a 256 MB copy), plus "

@@ -33,9 +33,13 @@ first (it permutes the transformer's input rows, so everything after is in stack
 unpermutes the scores at the end); each layer then multiplies each stack's positions by that
 stack's rows only (`_StackLinear`): one stack's matmul per position instead of all 8, the same
 function and gradient. The pairwise product runs both perspectives in one pass with a backward
-that writes each unit's gradient once (`_Pairwise`). `plain_forward` is the same function in
-plain autograd ops (one embedding bag over the whole weight, every stack computed and the used
-one gathered): the reference the tests and `bench` compare against.
+that writes each unit's gradient once (`_Pairwise`). The stacks' matmuls stay float32 under
+bf16 autocast: at one stack per position they are small, and bf16's casts cost more than its
+arithmetic saves (the whole net is then float32 under autocast: the transformer's sums always
+were). That is the CPU's step; on a GPU, where one matmul over every stack costs less than 24
+small ones, `forward` is `plain_forward` over the touched rows. `plain_forward` is the same
+function in plain autograd ops (one embedding bag over the whole weight, every stack computed
+and the used one gathered): the reference the tests and `bench` compare against.
 """
 
 from __future__ import annotations
@@ -228,10 +232,10 @@ class _Pairwise(torch.autograd.Function):
 class _StackLinear(torch.autograd.Function):
     """One layer of the layer stacks on a batch sorted by stack: `bounds[s]` = (start, end)
     rows of stack s, whose rows of the weight ([STACKS * width, inputs]) are s * width on.
-    Each position is multiplied by its own stack's rows only."""
+    Each position is multiplied by its own stack's rows only; in float32, autocast or not."""
 
     @staticmethod
-    @torch.amp.custom_fwd(device_type="cpu")
+    @torch.amp.custom_fwd(device_type="cpu", cast_inputs=torch.float32)
     def forward(ctx, x, weight, bias, bounds):
         width = weight.shape[0] // STACKS
         ctx.save_for_backward(x, weight)
@@ -296,6 +300,8 @@ class SFNNv5(nn.Module):
     def forward(self, stm: torch.Tensor, nstm: torch.Tensor, bucket: torch.Tensor) -> torch.Tensor:
         """Active features of the side to move [B, K] and of the other side [B, K], layer stack
         [B] -> score [B] in units of 600 internal units, side to move's view."""
+        if stm.device.type != "cpu":  # a GPU: one matmul over every stack beats 24 small ones
+            return self.plain_forward(stm, nstm, bucket, active_rows=True)
         bucket = bucket.long()
         order = torch.argsort(bucket, stable=True)  # the batch in layer-stack order
         ends = torch.bincount(bucket, minlength=STACKS).cumsum(0).tolist()
