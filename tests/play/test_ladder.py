@@ -63,13 +63,20 @@ def test_a_net_that_loses_every_game_gets_a_finite_elo_below_the_rungs(tmp_path)
     assert 0 < rows["weak"]["elo_95"] < 2000 and rows["weak"]["score"] == 0.0
 
 
-def test_rungs_parse_and_handicap_rungs_pair_with_the_lowest_even_rung_and_every_net(tmp_path):
+def test_rungs_parse_and_handicap_rungs_pair_with_the_lowest_even_rung_and_every_net(
+    tmp_path, capsys
+):
     assert parse_rungs("1h9, 0,1,1h5,1") == ([0, 1], [(1, 5), (1, 9)])
     for bad in ("1h1", "1h10", "h9", "", "1,x"):
         with pytest.raises(ValueError, match="want rungs like 0,1,1h9"):
             parse_rungs(bad)
     with pytest.raises(ValueError, match="need an even rung"):
         _ladder(tmp_path, levels=(), handicaps=[(1, 9)])
+    (tmp_path / "net.txt").write_text("")
+    for levels, error in (("1h9", "need an even rung"), ("1h1", "want rungs like 0,1,1h9")):
+        argv = [str(tmp_path / "net.txt"), "--out", str(tmp_path / "o"), "--levels", levels]
+        assert ladder_command.main(argv) == 1
+        assert error in capsys.readouterr().err
     ladder = _ladder(tmp_path, nets=("a", "b"), handicaps=[(1, 5), (1, 9)])
     assert ladder.rung_names() == ["gnugo-l0", "gnugo-l1", "gnugo-l1-h5", "gnugo-l1-h9"]
     pairs = [(a, b) for a, b, _ in ladder.pairings()]
