@@ -11,15 +11,16 @@ Elo is mostly the prior's pull, and its interval says so.
 
 Handicap rungs (`--levels 0,1,1h9`: `gnugo-l1-h9`) are GNU Go level L giving N stones: the
 other player is Black with N stones in every game, komi 0.5 (`play.go_game`). Such a rung is
-its own player in the fit, because its strength as an opponent is not level L's: the model is
-P(A beats rung) = L(elo(A) - elo(rung)) for whoever takes the stones, so elo(rung) is what
-level L is worth to a player given N stones. Nets play it as they play every rung; it is tied
-to the even rungs by `rung_games` games in which the lowest even rung takes the same N stones
-from level L (`gnugo-l0` against `gnugo-l1-h9`), rated as a game between those two players.
-That link is lopsided (9 stones are worth far more than a level), so the rung's place below the
-even rungs is bounded mostly by its virtual draw; what the handicap rung buys is that a net
-which loses every even game wins some handicap games, so its distance to that rung is
-measured, and its interval carries the rung's own uncertainty through the fit.
+its own player in the fit, because its strength as an opponent is not level L's: whoever takes
+the stones beats it with the logistic probability of elo(taker) - elo(rung), so elo(rung) is
+what level L is worth to a player given N stones. Nets play it as they play every rung. It is
+tied to the even rungs by `rung_games` games in which the lowest even rung takes the same N
+stones from level L (`gnugo-l0` against `gnugo-l1-h9`), rated as a game between those two.
+That link is lopsided (9 stones are worth far more than a level: GNU Go level 0 won 8 of 8
+against level 1 giving 9 stones, each by resignation), so the rung's distance below the even
+rungs rests mostly on its virtual draw. What the rung buys: a net that loses every even
+game wins some handicap games, so its distance to the rung is measured, and its interval
+carries the rung's own uncertainty through the fit.
 
 A run's nets are its exports (train/callbacks.py: `nets/step-NNNNNNN.txt.gz`, then
 `nets/final.txt.gz`); `step_of` reads the step from the name.

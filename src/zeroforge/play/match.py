@@ -5,8 +5,8 @@ planned_game, stop) -> record`), looked up in `GAMES`: `play.go_game` (GTP engin
 move cap, SGF, GNU Go scoring) and `play.chess_game` (UCI engines, openings, adjudication, PGN).
 
 A match directory holds `match.json` (what was asked: players, schedule, and for Go komi, the
-move cap and handicap stones (when not 0), for chess the openings and the adjudication: the game's `fingerprint`; a rerun
-must agree with it),
+move cap and the handicap stones when there are any, for chess the openings and the
+adjudication: the game's `fingerprint`; a rerun must agree with it),
 `results.jsonl` (one line per finished game, see `play.results`), `games/game-NNNN.sgf` or
 `.pgn`, and `summary.json` / `summary.md` (see `play.summary`). A rerun of the same match plays
 only the game ids missing from `results.jsonl`, so no game is lost or played twice, also after
