@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# Does the value head generalise with ownership and score targets? (docs/experiments/
-# gnugo-strength.md, "Ownership and score targets"). Two runs of one recipe and seed, with and
-# without the training-only heads, validated on whole held-out games:
+# Does the value head generalise with ownership and score targets, or with GNU Go's teacher
+# targets? (docs/experiments/gnugo-strength.md, "Ownership and score targets", "Teacher
+# targets"). Runs of one recipe and seed, with and without the training-only targets,
+# validated on whole held-out games:
 #
 #   bash scripts/experiments/aux_targets.sh [OUT]        # default runs/aux-targets
 #
-# Data: data/gnugo-l1 (annotated with TB/TW by `zeroforge annotate`): seeds 20000-20199 train,
-# the last 40 games (seeds 20200-20239) are held out whole. Knobs (environment): STEPS, BATCH,
-# BLOCKS, FILTERS, SEED, VALUE (loss.value_weight, 0.25), OWNERSHIP (loss.ownership_weight),
-# SCORE (loss.score_weight), ARMS.
+# Data: data/gnugo-l1 (annotated with TB/TW by `zeroforge annotate`): the first TRAIN_GAMES
+# (200: seeds 20000-20199) of CORPUS (default data/gnugo-l1; for the teacher arms a folder of
+# copies annotated by `zeroforge annotate --teacher`) train, the last 40 games of data/gnugo-l1
+# (seeds 20200-20239) are held out whole. Arms: plain, aux (ownership + score heads), tpolicy
+# (soft policy from GNU Go's candidates), tvalue (z blended with GNU Go's score estimate),
+# teacher (both). Knobs (environment): STEPS, BATCH, BLOCKS, FILTERS, SEED, VALUE
+# (loss.value_weight, 0.25), OWNERSHIP (loss.ownership_weight), SCORE (loss.score_weight),
+# TPOLICY and TEMPERATURE (loss.teacher_policy_weight, loss.teacher_temperature), TVALUE and
+# TSCALE (value.teacher_ratio, value.teacher_score_scale), CORPUS, TRAIN_GAMES, ARMS.
 # A finished arm (nets/final.txt.gz) is not trained again.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -22,23 +28,35 @@ seed=${SEED:-1}
 value=${VALUE:-0.25}
 ownership=${OWNERSHIP:-1.5}
 score=${SCORE:-0.5}
+tpolicy=${TPOLICY:-0.5}
+temperature=${TEMPERATURE:-1.0}
+tvalue=${TVALUE:-0.5}
+tscale=${TSCALE:-30.0}
+corpus=${CORPUS:-data/gnugo-l1}
+train_games=${TRAIN_GAMES:-200}
 arms=${ARMS:-"plain aux"}
 
-games=$(ls data/gnugo-l1/*.sgf | sort)
 # shellcheck disable=SC2086  # file names have no spaces
-[ -d "$out/train-shards" ] || $zf sgf2chunks --shards $(echo "$games" | head -n 200) \
+[ -d "$out/train-shards" ] || $zf sgf2chunks --shards \
+    $(ls "$corpus"/*.sgf | sort | head -n "$train_games") \
     --out "$out/train-shards" --prefix train --games-per-chunk 8
 # shellcheck disable=SC2086
-[ -d "$out/held-shards" ] || $zf sgf2chunks --shards $(echo "$games" | tail -n 40) \
+[ -d "$out/held-shards" ] || $zf sgf2chunks --shards $(ls data/gnugo-l1/*.sgf | sort | tail -n 40) \
     --out "$out/held-shards" --prefix held --games-per-chunk 8
 
 for arm in $arms; do
     run="$out/$arm-s$seed"
     [ -f "$run/nets/final.txt.gz" ] && continue
-    extra=()
-    if [ "$arm" = aux ]; then
-        extra=(loss.ownership_weight="$ownership" loss.score_weight="$score")
-    fi
+    soft_policy=(loss.teacher_policy_weight="$tpolicy" loss.teacher_temperature="$temperature")
+    soft_value=(value.teacher_ratio="$tvalue" value.teacher_score_scale="$tscale")
+    case "$arm" in
+        plain) extra=() ;;
+        aux) extra=(loss.ownership_weight="$ownership" loss.score_weight="$score") ;;
+        tpolicy) extra=("${soft_policy[@]}") ;;
+        tvalue) extra=("${soft_value[@]}") ;;
+        teacher) extra=("${soft_policy[@]}" "${soft_value[@]}") ;;
+        *) echo "unknown arm $arm" >&2; exit 1 ;;
+    esac
     /usr/bin/time -f "$arm: %e s wall, %U s user CPU" \
         $zf train network=2x16 network.blocks="$blocks" network.filters="$filters" \
         data.train="$out/train-shards" data.val="$out/held-shards" \

@@ -121,7 +121,7 @@ class TeacherTargets:
         self.policy_weight = float(loss.get("teacher_policy_weight", 0.0))
         self.temperature = float(loss.get("teacher_temperature", 1.0))
         self.ratio = Coefficient(value.get("teacher_ratio", 0.0), max_steps, "value.teacher_ratio")
-        self.score_scale = float(value.get("teacher_score_scale", 10.0))
+        self.score_scale = float(value.get("teacher_score_scale", 30.0))
         if not 0.0 <= self.policy_weight <= 1.0:
             raise ValueError(f"loss.teacher_policy_weight: {self.policy_weight} is not in [0, 1]")
         if not (self.temperature > 0 and self.score_scale > 0):
