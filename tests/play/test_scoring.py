@@ -1,7 +1,7 @@
 import pytest
 
 from zeroforge.go.geometry import move_to_vertex, vertex_to_move
-from zeroforge.play.scoring import normalise_result, result_winner, score_game
+from zeroforge.play.scoring import black_margin, normalise_result, result_winner, score_game
 
 
 @pytest.mark.engine
@@ -47,3 +47,16 @@ def test_result_spellings(text, result, winner):
 def test_bad_results(text):
     with pytest.raises(ValueError):
         normalise_result(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "margin"),
+    [("B+2.5", 2.5), ("W+7.5", -7.5), ("W+12", -12.0), ("0", 0.0), ("W+R", None), ("B+Time", None)],
+)
+def test_black_margin_is_blacks_lead_or_none_without_points(text, margin):
+    assert black_margin(text) == margin
+
+
+def test_black_margin_refuses_what_is_not_a_result():
+    with pytest.raises(ValueError):
+        black_margin("W+7.5x")

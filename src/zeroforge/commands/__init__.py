@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 
 Subcommands = Mapping[str, tuple[Callable[[list[str]], int], str]]
 
@@ -23,3 +24,11 @@ def dispatch(prog: str, description: str, subcommands: Subcommands, argv: list[s
         return 2
     parser.parse_args(argv)  # --help, or an "invalid choice" error (exit 2)
     return 2
+
+
+def report_missing(prog: str, paths: Iterable[Path]) -> bool:
+    """Print one line naming the `paths` that do not exist; True when there are any."""
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        print(f"{prog}: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+    return bool(missing)

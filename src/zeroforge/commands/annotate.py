@@ -18,6 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from zeroforge.commands import report_missing
 from zeroforge.play.engines import EngineNotFound, engine_path
 
 
@@ -39,9 +40,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    missing = [str(p) for p in args.sgf if not p.exists()]
-    if missing:
-        print(f"annotate: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+    if report_missing("annotate", args.sgf):
         return 1
     if args.workers < 1:
         print("annotate: --workers must be >= 1", file=sys.stderr)

@@ -18,6 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from zeroforge.commands import report_missing
 from zeroforge.play.ladder import Ladder, net_players, parse_rungs, play, rate, write_results
 from zeroforge.play.match import MatchError
 
@@ -54,9 +55,7 @@ def main(argv: list[str]) -> int:
     if min(args.games, args.visits, args.workers, args.max_moves) < 1:
         print("ladder: --games, --visits, --workers, --max-moves must be >= 1", file=sys.stderr)
         return 1
-    missing = [str(p) for p in args.nets if not p.exists()]
-    if missing:
-        print(f"ladder: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+    if report_missing("ladder", args.nets):
         return 1
     try:
         nets, steps = net_players(args.nets)

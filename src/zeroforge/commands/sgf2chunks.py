@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zeroforge.commands import report_missing
 from zeroforge.data.supervised import ConversionStats, convert_games
 from zeroforge.formats.chunks import Positions, write_chunk
 from zeroforge.formats.shards import TEACHER_FIELDS, Shard, write_shard
@@ -95,9 +96,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    missing = [str(p) for p in args.sgf if not p.exists()]
-    if missing:
-        print(f"sgf2chunks: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+    if report_missing("sgf2chunks", args.sgf):
         return 1
     if args.games_per_chunk < 1:
         print("sgf2chunks: --games-per-chunk must be >= 1", file=sys.stderr)

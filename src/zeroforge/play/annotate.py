@@ -39,7 +39,13 @@ from zeroforge.formats.sgf import (
 )
 from zeroforge.go.geometry import BOARD_SIZE, PASS, move_to_vertex, vertex_to_move
 from zeroforge.play.gtp import EngineFailure, GTPEngine, GTPError
-from zeroforge.play.scoring import COLOUR_NAMES, SCORER_LEVEL, replay, scorer_argv
+from zeroforge.play.scoring import (
+    COLOUR_NAMES,
+    SCORER_LEVEL,
+    black_margin,
+    replay,
+    scorer_argv,
+)
 from zeroforge.play.scoring import final_area as judge_area
 
 TIMEOUT_S = 600.0  # a position left mid-fight (a resignation) takes GNU Go 5-20 s to read out
@@ -164,10 +170,13 @@ def estimate_score(gnugo: GTPEngine) -> float:
     """GNU Go's score estimate of the board as black's lead in points (komi included): its
     reply `W+7.5 (upper bound: ...)` is -7.5, `B+2.9 ...` is 2.9."""
     reply = gnugo.send("estimate_score", TIMEOUT_S)
-    winner, plus, margin = reply.split(" ", 1)[0].partition("+")
-    if winner not in ("B", "W") or not plus:
+    try:
+        margin = black_margin(reply.split(" ", 1)[0])
+    except ValueError:
+        margin = None
+    if margin is None:
         raise ValueError(f"estimate_score: {reply!r} is not B+x or W+x")
-    return float(margin) if winner == "B" else -float(margin)
+    return margin
 
 
 def needs_area(path: Path) -> bool:

@@ -40,6 +40,7 @@ import yaml
 from zeroforge.atomic import atomic_write_text
 from zeroforge.play.match import Match, run_match
 from zeroforge.play.ratings import Z95, fit_elo
+from zeroforge.play.scoring import black_margin
 from zeroforge.play.specs import EngineSpec, make_spec
 
 STEP_NAME = re.compile(r"^step-(\d+)\.txt\.gz$")
@@ -208,14 +209,15 @@ def rate(ladder: Ladder, records: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _margin(record: dict[str, Any], name: str) -> float | None:
     """Points by which `name` won (negative: lost) an even game against a GNU Go rung; None for
-    a game between nets, a handicap game, a resignation or jigo."""
+    a game between nets, a handicap game, a game without a result or a resignation."""
     opponent = record["white"] if record["black"] == name else record["black"]
-    winner, _, points = str(record.get("result", "")).partition("+")
     even = opponent.startswith("gnugo-l") and not record.get("handicap")
-    if not even or not points or points[0] in "RTF":
+    if not even or not record.get("result"):
         return None
-    points = float(points)
-    return points if record["winner"] == name else -points
+    margin = black_margin(record["result"])
+    if margin is None:
+        return None
+    return margin if record["black"] == name else -margin
 
 
 def markdown(table: dict[str, Any]) -> str:

@@ -90,14 +90,14 @@ def final_area(gnugo: GTPEngine, timeout: float = 600.0) -> tuple[list[int], lis
     """(black's area, white's area): sorted move indices, of the board now in `gnugo` (see the
     module docstring; the dead stones are read out first, so a mid-game board takes longer)."""
     dead = _points(gnugo, "final_status_list dead", timeout)
-    area = {}
-    for colour, name in COLOUR_NAMES.items():
-        stones = _points(gnugo, f"list_stones {name}", timeout)
-        area[colour] = (stones - dead) | _points(
-            gnugo, f"final_status_list {name}_territory", timeout
-        )
-    area["b"] |= dead & _points(gnugo, "list_stones white", timeout)
-    area["w"] |= dead & _points(gnugo, "list_stones black", timeout)
+    stones = {c: _points(gnugo, f"list_stones {name}", timeout) for c, name in COLOUR_NAMES.items()}
+    area = {
+        colour: (stones[colour] - dead)
+        | _points(gnugo, f"final_status_list {name}_territory", timeout)
+        for colour, name in COLOUR_NAMES.items()
+    }
+    area["b"] |= dead & stones["w"]
+    area["w"] |= dead & stones["b"]
     return sorted(area["b"]), sorted(area["w"])
 
 
@@ -130,6 +130,18 @@ def normalise_result(text: str) -> str:
     else:
         float(margin)  # a number, or ValueError
     return f"{winner.upper()}+{margin}"
+
+
+def black_margin(result: str) -> float | None:
+    """Black's lead in points of a result (`B+2.5` -> 2.5, `W+7.5` -> -7.5, `0` -> 0.0); None
+    for a resignation, time or forfeit. ValueError for what is not a result."""
+    result = normalise_result(result)
+    if result == "0":
+        return 0.0
+    winner, _, margin = result.partition("+")
+    if margin in ("R", "T", "F", ""):
+        return None
+    return float(margin) if winner == "B" else -float(margin)
 
 
 def result_winner(result: str) -> str | None:
