@@ -16,10 +16,9 @@ from typing import Any
 
 import torch
 
+from zeroforge.formats.shards import TEACHER_FIELDS
 from zeroforge.train import losses
 from zeroforge.train.schedules import Segment, build_segments, multiplier_at
-
-TEACHER_FIELDS = ("has_teacher", "teacher_moves", "teacher_values", "teacher_score")
 
 Q_SOURCES = ("data", "teacher")
 
