@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -11,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from zeroforge.atomic import HOST
 from zeroforge.formats.chunks import read_chunk
 from zeroforge.formats.lzdebug import debug_path_for, read_debug
 from zeroforge.formats.sgf import read_game
@@ -171,3 +175,44 @@ def test_killed_engine_loses_only_its_game(tmp_path, lz_weights):
     assert names == sorted(f"{g.name}.gz" for g in stats.games) == sorted(seen)
     for game in stats.games:
         check_game_files(out, game.name)
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signal_stops_cleanly_keeping_finished_games(tmp_path, lz_weights, signum):
+    """Ctrl-C used to end in a traceback while the pool played every queued game, and SIGTERM
+    (`timeout`) killed the run silently; now the games in flight are dropped, the finished ones
+    stay whole, and one line says so. SIGTERM goes to the command, then its process group, as
+    `timeout` sends it."""
+    out = tmp_path / "out"
+    argv = ["selfplay", "--weights", str(lz_weights), "--games", "40", "--workers", "2"]
+    argv += ["--playouts", "1", "--max-moves", "60", "--score-level", "0", "--seed", "7"]
+    command = [sys.executable, "-m", "zeroforge.cli", *argv, "--out", str(out), "--no-progress"]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    run = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+    deadline = time.monotonic() + 120
+    while not list((out / "chunks").glob("*.gz")):
+        assert run.poll() is None and time.monotonic() < deadline, run.stderr.read().decode()
+        time.sleep(0.05)
+    os.kill(run.pid, signum)
+    if signum == signal.SIGTERM:
+        os.killpg(run.pid, signum)
+    stdout, stderr = run.communicate(timeout=120)
+    stderr = stderr.decode()
+    assert run.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    names = sorted(p.name.removesuffix(".gz") for p in (out / "chunks").iterdir())
+    assert 1 <= len(names) < 40
+    assert stderr.strip().splitlines() == [
+        f"selfplay: interrupted; {len(names)} finished games kept in {out} "
+        "(no resume: a rerun plays all 40 games again)"
+    ]
+    assert f"{len(names)} games, " in stdout.decode()
+    for name in names:  # every published game is whole: chunk, search values and SGF agree
+        check_game_files(out, name)
+    assert sorted(p.stem for p in (out / "sgf").iterdir()) == names
+    assert sorted(p.name.removesuffix(".debug") for p in (out / "debug").iterdir()) == names
+    owned = f"zf-selfplay-{HOST}-{run.pid}-"
+    assert not [p for p in Path(tempfile.gettempdir()).iterdir() if p.name.startswith(owned)]

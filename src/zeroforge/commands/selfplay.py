@@ -2,7 +2,9 @@
 
 Each game appears in DIR atomically: `chunks/NAME.gz` (training records), `debug/NAME.debug`
 (search values q, gzip), `sgf/NAME.sgf`; point a trainer at DIR/chunks, or pack the directory into
-shards with q (`zeroforge data pack DIR OUT`). See `zeroforge.play.selfplay`.
+shards with q (`zeroforge data pack DIR OUT`). Ctrl-C or SIGTERM (kill, timeout) stops the run:
+the games in flight are dropped, the finished ones stay; there is no resume, a rerun plays all
+its games again. See `zeroforge.play.selfplay`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from zeroforge.play.engines import EngineNotFound, engine_path
+from zeroforge.play.interrupt import signals_stop
 from zeroforge.play.selfplay import SEED_STRIDE, SelfplayError, SelfplayOptions, run_selfplay
 from zeroforge.play.specs import leelaz_weights
 
@@ -93,7 +96,10 @@ def main(argv: list[str]) -> int:
         )
         print(f"selfplay: seed {seed}, {args.games} games, {args.workers} workers -> {args.out}")
         try:
-            stats = run_selfplay(options, args.games, args.workers, args.out, not args.no_progress)
+            with signals_stop():  # Ctrl-C and SIGTERM (kill, timeout): games in flight dropped
+                stats = run_selfplay(
+                    options, args.games, args.workers, args.out, not args.no_progress
+                )
         except SelfplayError as exc:
             print(f"selfplay: {exc}", file=sys.stderr)
             return 1
@@ -105,4 +111,11 @@ def main(argv: list[str]) -> int:
     )
     for crash in stats.crashes:
         print(f"  lost: {crash.splitlines()[0]}", file=sys.stderr)
+    if stats.interrupted:
+        print(
+            f"selfplay: interrupted; {len(stats.games)} finished games kept in {args.out} "
+            f"(no resume: a rerun plays all {args.games} games again)",
+            file=sys.stderr,
+        )
+        return 130
     return 0

@@ -17,6 +17,10 @@ file nor a chunk without its q. Traps handled (docs/ENGINES.md#leelaz): leelaz l
 its dump paths are a lowercase temporary directory without spaces; it aborts on an empty dump,
 so a game without moves is never dumped. A crashed engine (killed, died, timed out) loses only
 the game in flight, which is played again with the next seed.
+
+Ctrl-C (and SIGTERM under `interrupt.signals_stop`) stops the run between moves: the games in
+flight are dropped (never published), every published game stays whole. There is no resume: a
+rerun plays all its games again.
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ from __future__ import annotations
 import random
 import shutil
 import tempfile
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +39,7 @@ from zeroforge.formats.chunks import ChunkError, read_chunk
 from zeroforge.formats.lzdebug import DEBUG_SUFFIX, DebugFileError, read_debug
 from zeroforge.formats.sgf import GameRecord, write_game
 from zeroforge.go.geometry import PASS, vertex_to_move
+from zeroforge.play import interrupt
 from zeroforge.play.engines import engine_path
 from zeroforge.play.gtp import EngineFailure, GTPEngine
 from zeroforge.play.progress import GameProgress
@@ -48,6 +54,10 @@ DEFAULT_KOMI = 7.5
 
 class SelfplayError(RuntimeError):
     """A game that cannot be turned into consistent data (not an engine crash)."""
+
+
+class Interrupted(Exception):
+    """The run was asked to stop; the game in flight is dropped (never published)."""
 
 
 @dataclass
@@ -82,6 +92,7 @@ class SelfplayStats:
     games: list[GameResult] = field(default_factory=list)
     crashes: list[str] = field(default_factory=list)  # one message per lost game attempt
     seconds: float = 0.0
+    interrupted: bool = False
 
     @property
     def games_per_hour(self) -> float:
@@ -126,14 +137,18 @@ def _other(colour: str) -> str:
     return "w" if colour == "b" else "b"
 
 
-def play_moves(leelaz: GTPEngine, options: SelfplayOptions) -> tuple[list, str | None]:
+def play_moves(
+    leelaz: GTPEngine, options: SelfplayOptions, stop: threading.Event | None = None
+) -> tuple[list, str | None]:
     """genmove for both colours until resignation, two passes or the cap: (moves, result or
-    None when the game must be scored)."""
+    None when the game must be scored). Raises Interrupted between moves once `stop` is set."""
     leelaz.send("clear_board")
     leelaz.send(f"komi {options.komi}")
     moves: list[tuple[str, int]] = []
     colour = "b"
     while not options.max_moves or len(moves) < options.max_moves:
+        if stop is not None and stop.is_set():
+            raise Interrupted
         reply = leelaz.send(f"genmove {colour}", timeout=MOVE_TIMEOUT_S).lower()
         if reply == "resign":
             return moves, f"{_other(colour).upper()}+R"
@@ -153,11 +168,13 @@ def score(moves: list[tuple[str, int]], options: SelfplayOptions) -> str:
     )
 
 
-def play_game(options: SelfplayOptions, seed: int, workdir: Path) -> tuple[GameRecord, bool]:
+def play_game(
+    options: SelfplayOptions, seed: int, workdir: Path, stop: threading.Event | None = None
+) -> tuple[GameRecord, bool]:
     """Play one game and leave `train.0.gz` and `debug.0.gz` in workdir."""
     resign = resign_allowed(options, seed)
     with GTPEngine(leelaz_command(options, seed, resign)) as leelaz:
-        moves, result = play_moves(leelaz, options)
+        moves, result = play_moves(leelaz, options, stop)
         if not moves:  # leelaz aborts on an empty dump (docs/ENGINES.md#leelaz)
             raise SelfplayError(f"seed {seed}: the game ended before any move")
         if result is None:
@@ -199,15 +216,21 @@ def publish(workdir: Path, out: Path, name: str, record: GameRecord) -> None:
 
 
 def selfplay_game(
-    options: SelfplayOptions, index: int, out: Path, crashes: list[str]
+    options: SelfplayOptions,
+    index: int,
+    out: Path,
+    crashes: list[str],
+    stop: threading.Event | None = None,
 ) -> GameResult:
     """Game `index`, played again with the next seed when the engine crashes."""
     for attempt in range(options.max_attempts):
+        if stop is not None and stop.is_set():
+            raise Interrupted
         seed = game_seed(options, index, attempt)
         workdir = dump_dir()
         start = time.monotonic()
         try:
-            record, resign = play_game(options, seed, workdir)
+            record, resign = play_game(options, seed, workdir, stop)
             records = check_dumps(workdir, seed)
             name = f"game-s{seed}"
             publish(workdir, out, name, record)
@@ -232,20 +255,36 @@ def selfplay_game(
 def run_selfplay(
     options: SelfplayOptions, games: int, workers: int, out: Path, show_progress: bool = True
 ) -> SelfplayStats:
+    """Games 0..games-1; Ctrl-C (and SIGTERM under `interrupt.signals_stop`) stops cleanly: the
+    games in flight are dropped, every published one stays (`stats.interrupted`)."""
     if options.playouts is None and options.visits is None:
         raise ValueError("set playouts or visits: without them leelaz searches without limit")
     for sub in ("sgf", "debug", "chunks"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     stats = SelfplayStats()
+    stop = threading.Event()
     start = time.monotonic()
-    with (
-        GameProgress(games, "self-play", enabled=show_progress) as progress,
-        ThreadPoolExecutor(max_workers=workers) as pool,
-    ):
-        futures = [pool.submit(selfplay_game, options, i, out, stats.crashes) for i in range(games)]
-        for future in as_completed(futures):
-            stats.games.append(future.result())
-            progress.game_done()
-    stats.seconds = time.monotonic() - start
+    pool = ThreadPoolExecutor(max_workers=workers)
+    pending: set[Future] = set()
+    try:
+        with GameProgress(games, "self-play", enabled=show_progress) as progress:
+            pending = {
+                pool.submit(selfplay_game, options, i, out, stats.crashes, stop)
+                for i in range(games)
+            }
+            while pending:
+                interrupt.check()
+                done, pending = wait(pending, timeout=interrupt.POLL_S, return_when=FIRST_COMPLETED)
+                for future in done:
+                    stats.games.append(future.result())
+                    progress.game_done()
+    except KeyboardInterrupt:
+        stats.interrupted = True
+        stop.set()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        stats.seconds = time.monotonic() - start
+    if stats.interrupted:  # games past their last move when the stop came were published
+        stats.games += [f.result() for f in pending if not f.cancelled() and not f.exception()]
     stats.games.sort(key=lambda game: game.seed)
     return stats
