@@ -8,10 +8,10 @@
 #
 # Data: data/gnugo-l1 (annotated with TB/TW by `zeroforge annotate`): the first TRAIN_GAMES
 # (200: seeds 20000-20199) of CORPUS (default data/gnugo-l1; for the teacher arms a folder of
-# copies annotated by `zeroforge annotate --teacher`) train, the last 40 games of data/gnugo-l1
-# (seeds 20200-20239) are held out whole. Arms: plain, aux (ownership + score heads), tpolicy
-# (soft policy from GNU Go's candidates), tvalue (z blended with GNU Go's score estimate),
-# teacher (both). Knobs (environment): STEPS, BATCH, BLOCKS, FILTERS, SEED, VALUE
+# copies annotated by `zeroforge annotate --teacher`) train, leaving out the 40 games of
+# data/gnugo-l1 with seeds 20200-20239, which are held out whole. Arms: plain, aux (ownership +
+# score heads), tpolicy (soft policy from GNU Go's candidates), tvalue (z blended with GNU Go's
+# score estimate), teacher (both). Knobs (environment): STEPS, BATCH, BLOCKS, FILTERS, SEED, VALUE
 # (loss.value_weight, 0.25), OWNERSHIP (loss.ownership_weight), SCORE (loss.score_weight),
 # TPOLICY and TEMPERATURE (loss.teacher_policy_weight, loss.teacher_temperature), TVALUE and
 # TSCALE (value.teacher_ratio, value.teacher_score_scale), CORPUS, TRAIN_GAMES, ARMS.
@@ -36,12 +36,13 @@ corpus=${CORPUS:-data/gnugo-l1}
 train_games=${TRAIN_GAMES:-200}
 arms=${ARMS:-"plain aux"}
 
+held=$(ls data/gnugo-l1/gnugo-l1-s202[0-3][0-9].sgf)  # seeds 20200-20239, never trained on
 # shellcheck disable=SC2086  # file names have no spaces
 [ -d "$out/train-shards" ] || $zf sgf2chunks --shards \
-    $(ls "$corpus"/*.sgf | sort | head -n "$train_games") \
+    $(ls "$corpus"/*.sgf | sort | grep -vxF "$held" | head -n "$train_games") \
     --out "$out/train-shards" --prefix train --games-per-chunk 8
 # shellcheck disable=SC2086
-[ -d "$out/held-shards" ] || $zf sgf2chunks --shards $(ls data/gnugo-l1/*.sgf | sort | tail -n 40) \
+[ -d "$out/held-shards" ] || $zf sgf2chunks --shards $held \
     --out "$out/held-shards" --prefix held --games-per-chunk 8
 
 for arm in $arms; do
