@@ -11,13 +11,21 @@ import numpy as np
 import pytest
 
 from zeroforge.commands import annotate, sgf2chunks
-from zeroforge.formats.sgf import GameRecord, game_to_bytes, read_game, read_games
+from zeroforge.formats.sgf import (
+    GameRecord,
+    game_to_bytes,
+    parse_collection,
+    read_game,
+    read_games,
+    write_collection,
+)
 from zeroforge.formats.shards import read_shard
 from zeroforge.go.geometry import vertex_to_move
 from zeroforge.play.scoring import game_area
 
 pytestmark = pytest.mark.engine
 CORPUS = Path(__file__).parents[2] / "data" / "sample" / "gnugo48"
+GNUGO_L1 = Path(__file__).parents[2] / "data" / "gnugo-l1"
 
 
 @pytest.mark.parametrize("dead", [False, True])
@@ -67,3 +75,29 @@ def test_real_games_margin_equals_the_result_and_becomes_targets(tmp_path, capsy
     owner[list(first.area[0])], owner[list(first.area[1])] = 1, -1
     assert np.array_equal(shard.ownership[0], owner)  # black moves first
     assert np.array_equal(shard.ownership[1], -owner)
+
+
+def _copy_without_area(source: Path, target: Path) -> Path:
+    games = parse_collection(source)
+    for game in games:
+        game.get_last_node().unset("TB")
+        game.get_last_node().unset("TW")
+    write_collection(target, games)
+    return target
+
+
+def test_a_files_areas_do_not_depend_on_the_files_judged_before_it(tmp_path, capsys):
+    """annotate used to judge every file with one GNU Go; now each game gets a fresh one, so a
+    file's TB/TW cannot depend on the files before it (docs/ENGINES.md). A game ended by
+    resignation (GNU Go reads its open fights out) judged alone, then after a resigned game and
+    a finished one."""
+    names = ["gnugo-l1-s20234.sgf", "gnugo-l1-s20005.sgf", "gnugo-l1-s20098.sgf"]
+    alone, after = tmp_path / "alone", tmp_path / "after"
+    alone.mkdir(), after.mkdir()
+    paths = [_copy_without_area(GNUGO_L1 / name, after / name) for name in names]
+    target = _copy_without_area(GNUGO_L1 / names[-1], alone / names[-1])
+    assert read_game(target).area is None
+    assert annotate.main([str(target)]) == 0
+    assert annotate.main([str(path) for path in paths]) == 0  # one worker: in this order
+    assert "3 files annotated (3 games)" in capsys.readouterr().out
+    assert read_game(target).area == read_game(paths[-1]).area is not None

@@ -8,14 +8,14 @@
   and its score estimate (`estimate_score`) go onto that move's node as ZM/ZS, the root gets
   ZL (the level): the soft policy and value targets. The level is the one the game was played
   at (`--level N` in its comment GC, as gnugo-games writes it), else 1, unless one is given.
-  Each game gets a fresh GNU Go (seed 0), so its targets do not depend on the games judged
-  before it.
+
+Each game gets a fresh GNU Go (seed 0), so what is written into a file does not depend on the
+games judged before it (starting GNU Go costs milliseconds; judging a game, seconds).
 
 Resumable and safe to stop: a file is rewritten atomically once all its games are done, and a
 file whose games all have their TB/TW (or ZL) already is skipped, so a rerun does only what is
 missing. Every other property of the file is kept. `workers` GNU Go processes run at once
-(threads relaying GTP, as in play/gnugo_games.py); a judge of final areas is reused from file
-to file.
+(threads relaying GTP, as in play/gnugo_games.py).
 """
 
 from __future__ import annotations
@@ -43,10 +43,10 @@ from zeroforge.play.scoring import (
     COLOUR_NAMES,
     SCORER_LEVEL,
     black_margin,
+    game_area,
     replay,
     scorer_argv,
 )
-from zeroforge.play.scoring import final_area as judge_area
 
 TIMEOUT_S = 600.0  # a position left mid-fight (a resignation) takes GNU Go 5-20 s to read out
 TEACHER_LEVEL_DEFAULT = 1  # for a game whose comment names no level
@@ -79,9 +79,10 @@ def _moves(game: sgf.Sgf_game) -> tuple[list[tuple[str, int, int]], list[int]]:
     return moves, sorted(row * BOARD_SIZE + col for row, col in black)
 
 
-def annotate_file(path: Path, gnugo: GTPEngine) -> int:
-    """Judge every game of `path` lacking TB/TW and rewrite the file; the games judged.
-    ValueError names the file and game for an unreadable file or a move GNU Go refuses."""
+def annotate_file(path: Path, level: int = SCORER_LEVEL) -> int:
+    """Judge every game of `path` lacking TB/TW, each in a fresh GNU Go at `level`
+    (`scoring.game_area`), and rewrite the file; the games judged. ValueError names the file
+    and game for an unreadable file or a move GNU Go refuses."""
     games = parse_collection(path)
     judged = 0
     for number, game in enumerate(games, 1):
@@ -89,10 +90,11 @@ def annotate_file(path: Path, gnugo: GTPEngine) -> int:
             continue
         try:
             moves, handicap = _moves(game)
-            replay(gnugo, [m[:2] for m in moves], game.get_komi(), handicap, TIMEOUT_S)
+            moves = [m[:2] for m in moves]
+            area = game_area(moves, game.get_komi(), handicap, TIMEOUT_S, level)
         except (ValueError, GTPError) as exc:
             raise ValueError(f"{path}: game {number}: {exc}") from None
-        set_area(game.get_last_node(), *judge_area(gnugo, TIMEOUT_S))
+        set_area(game.get_last_node(), *area)
         judged += 1
     if judged:
         write_collection(path, games)
@@ -207,38 +209,27 @@ def annotate_files(
     start = time.monotonic()
 
     def work() -> None:
-        engine = None
-        try:
-            while True:
+        while True:
+            with lock:
+                if not queue:
+                    return
+                path = queue.pop()
+            try:
+                if teacher:
+                    judged = teach_file(path, level)
+                else:
+                    judged = annotate_file(path, SCORER_LEVEL if level is None else level)
+            except ValueError as exc:
                 with lock:
-                    if not queue:
-                        return
-                    path = queue.pop()
-                if engine is None and not teacher:
-                    argv = scorer_argv(SCORER_LEVEL if level is None else level)
-                    engine = GTPEngine(argv, name="gnugo judge")
-                try:
-                    if teacher:
-                        judged = teach_file(path, level)
-                    else:
-                        judged = annotate_file(path, engine)
-                except ValueError as exc:
-                    with lock:
-                        stats.failed.append(str(exc).splitlines()[0])
-                    continue
-                except EngineFailure as exc:  # a dead or stuck engine: a fresh one goes on
-                    with lock:
-                        stats.failed.append(f"{path}: {str(exc).splitlines()[0]}")
-                    if engine is not None:
-                        engine.close()
-                    engine = None
-                    continue
-                with lock:  # (judged 0: another run annotated it meanwhile)
-                    (stats.annotated if judged else stats.already_there).append(path)
-                    stats.games += judged
-        finally:
-            if engine is not None:
-                engine.close()
+                    stats.failed.append(str(exc).splitlines()[0])
+                continue
+            except EngineFailure as exc:  # a dead or stuck engine loses its file only
+                with lock:
+                    stats.failed.append(f"{path}: {str(exc).splitlines()[0]}")
+                continue
+            with lock:  # (judged 0: another run annotated it meanwhile)
+                (stats.annotated if judged else stats.already_there).append(path)
+                stats.games += judged
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for future in [pool.submit(work) for _ in range(max(1, workers))]:
