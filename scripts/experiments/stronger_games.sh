@@ -9,16 +9,17 @@
 # 20200-20239):
 #   l1-N    the first N games of data/gnugo-l1                (equal games)
 #   l10-N   the first N games of data/gnugo-l10               (level 10, 4x the CPU a game)
-#   l1-4N   the first 4N games of data/gnugo-l1 (at most 200) (about equal CPU to l10-N)
+#   l1-WIDE the first WIDE (200) games of data/gnugo-l1        (200 x 20 CPU-s a game: about
+#                                                              the CPU of 40 level-10 games)
 # Each final net is also scored on the level-10 games after the first N (held out whole).
-# Knobs (environment): N (default 60), SEED, ARMS and aux_targets.sh's own.
+# Knobs (environment): N (default 40), WIDE, SEED, ARMS and aux_targets.sh's own.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-runs/stronger-games}
-n=${N:-60}
+n=${N:-40}
 seed=${SEED:-1}
 arms=${ARMS:-"plain aux"}
-wide=$((4 * n > 200 ? 200 : 4 * n))
+wide=${WIDE:-200}
 l10=${L10:-data/gnugo-l10}
 zf=${ZF:-.venv/bin/zeroforge}
 py=${PY:-.venv/bin/python}

@@ -1,30 +1,38 @@
-"""The committed GNU Go corpus (data/gnugo-l1) is what its README says: contiguous seeds, every
-game finished (B+/W+, two passes or a resignation, never the move cap), all of it convertible."""
+"""The committed GNU Go corpora (data/gnugo-l1, data/gnugo-l10) are what their READMEs say:
+contiguous seeds, every game finished (B+/W+, two passes or a resignation, never the move cap)
+at the corpus's level, every game with its final area (TB/TW), all of it convertible."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from zeroforge.data.supervised import ConversionStats, convert_games
 from zeroforge.formats.sgf import read_game
 from zeroforge.go.geometry import PASS
 
-CORPUS = Path(__file__).resolve().parents[2] / "data" / "gnugo-l1"
-GAMES = 240
+DATA = Path(__file__).resolve().parents[2] / "data"
+
+# level, first seed, games, positions (one record per move) of each committed corpus
+CORPORA = {"gnugo-l1": (1, 20000, 240, 52745), "gnugo-l10": (10, 40000, 46, 10384)}
 
 
-def test_corpus_games_are_finished_and_convert():
-    paths = sorted(CORPUS.glob("*.sgf"))
-    assert [p.name for p in paths] == [f"gnugo-l1-s{20000 + i}.sgf" for i in range(GAMES)]
+@pytest.mark.parametrize("name", sorted(CORPORA))
+def test_corpus_games_are_finished_and_convert(name):
+    level, first, games, positions = CORPORA[name]
+    paths = sorted((DATA / name).glob("*.sgf"))
+    assert [p.name for p in paths] == [f"{name}-s{first + i}.sgf" for i in range(games)]
     openings = set()
     for path in paths:
         game = read_game(path)
         assert game.result[:2] in ("B+", "W+") and game.komi == 7.5, path
         passes = game.moves[-1][1] == game.moves[-2][1] == PASS
         assert passes or game.result.endswith("+R"), path
-        assert "--level 1" in game.comment and "move cap" not in game.comment, path
+        assert f"--level {level} " in game.comment and "move cap" not in game.comment, path
+        assert game.area is not None, path
         openings.add(tuple(game.moves[:20]))
-    assert len(openings) == GAMES
+    assert len(openings) == games
     stats = ConversionStats()
-    positions = sum(len(p) for p in convert_games(paths, stats))
-    assert stats.games == GAMES and stats.skipped_total == 0 and positions == 52745
+    converted = sum(len(p) for p in convert_games(paths, stats))
+    assert stats.games == games and stats.skipped_total == 0 and converted == positions
