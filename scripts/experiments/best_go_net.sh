@@ -4,8 +4,8 @@
 #
 #   bash scripts/experiments/best_go_net.sh [OUT]         # default runs/best-go
 #
-# Data: every game of data/gnugo-l1 except seeds 20200-20239 (held out whole) and the first
-# L10_GAMES (40) of data/gnugo-l10, as shards with their final areas (ownership and score
+# Data: the first L1_GAMES (200) games of data/gnugo-l1 but seeds 20200-20239 (held out whole)
+# and the first L10_GAMES (40) of data/gnugo-l10, as shards with their final areas (ownership and score
 # targets). Net: BLOCKS x FILTERS (6x64), conv3 heads, ownership and score heads (training-only),
 # AdamW with warm-up then cosine, STEPS (4,000) of 64, THREADS torch threads. Ladder: the final
 # net at VISITS (1) against GNU Go levels 0 and 1 and level 1 giving 2, 5 and 9 stones (LEVELS),
@@ -26,11 +26,12 @@ games=${GAMES:-4}
 rung_games=${RUNG_GAMES:-4}
 visits=${VISITS:-1}
 l10_games=${L10_GAMES:-40}
+l1_games=${L1_GAMES:-200}
 
 held=$(ls data/gnugo-l1/gnugo-l1-s202[0-3][0-9].sgf)  # seeds 20200-20239, never trained on
 # shellcheck disable=SC2086  # file names have no spaces
 [ -d "$out/train-shards" ] || $zf sgf2chunks --shards \
-    $(ls data/gnugo-l1/*.sgf | grep -vxF "$held") \
+    $(ls data/gnugo-l1/*.sgf | grep -vxF "$held" | head -n "$l1_games") \
     $(ls data/gnugo-l10/*.sgf | head -n "$l10_games") \
     --out "$out/train-shards" --prefix train --games-per-chunk 8
 # shellcheck disable=SC2086
