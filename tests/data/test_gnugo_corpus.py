@@ -15,7 +15,7 @@ from zeroforge.go.geometry import PASS
 DATA = Path(__file__).resolve().parents[2] / "data"
 
 # level, first seed, games, positions (one record per move) of each committed corpus
-CORPORA = {"gnugo-l1": (1, 20000, 240, 52745), "gnugo-l10": (10, 40000, 46, 10384)}
+CORPORA = {"gnugo-l1": (1, 20000, 266, 58509), "gnugo-l10": (10, 40000, 46, 10384)}
 
 
 @pytest.mark.parametrize("name", sorted(CORPORA))
