@@ -29,7 +29,7 @@ import os
 import threading
 import time
 from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -205,13 +205,9 @@ def run_games(
     try:
         with GameProgress(len(todo), "gnugo games", enabled=show_progress) as progress:
             futures = {pool.submit(publish_game, options, i, out, stop): i for i in todo}
-            pending = set(futures)
-            while pending:
-                interrupt.check()
-                done, pending = wait(pending, timeout=interrupt.POLL_S, return_when=FIRST_COMPLETED)
-                for future in done:
-                    _collect(future, futures[future], options, stats)
-                    progress.game_done(stats.tallies())
+            for future in interrupt.as_finished(futures):
+                _collect(future, futures[future], options, stats)
+                progress.game_done(stats.tallies())
     except KeyboardInterrupt:
         stats.interrupted = True
         stop.set()

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import signal
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 POLL_S = 0.2  # how long a driver loop waits before it looks at the flag again
@@ -53,3 +54,13 @@ def check() -> None:
     """Raise KeyboardInterrupt if a stop was asked for (call it where raising is safe)."""
     if _flag.requested:
         raise KeyboardInterrupt
+
+
+def as_finished(futures: Iterable[Future]) -> Iterator[Future]:
+    """The futures as they finish (cancelled ones too), with `check()` between waits: a
+    driver loop's one safe place to leave on a stop while its games run in a thread pool."""
+    pending = set(futures)
+    while pending:
+        check()
+        done, pending = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
+        yield from done

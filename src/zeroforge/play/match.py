@@ -25,7 +25,7 @@ import itertools
 import json
 import os
 import shutil
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -261,28 +261,23 @@ def _run_games(match: Match, todo: list[PlannedGame], log: ResultsLog, on_result
     stop = Stop()
     with ThreadPoolExecutor(max_workers=min(match.workers, len(todo))) as pool:
         play_game = GAMES[match.game].play_game
-        pending: set[Future] = {pool.submit(play_game, match, g, stop) for g in todo}
+        futures = [pool.submit(play_game, match, g, stop) for g in todo]
         try:
-            while pending:
-                interrupt.check()
-                finished, pending = wait(
-                    pending, timeout=interrupt.POLL_S, return_when=FIRST_COMPLETED
-                )
-                for future in finished:
-                    if future.cancelled():
-                        continue
-                    try:
-                        record = future.result()
-                    except GameAborted:
-                        continue
-                    log.append(record)
-                    if on_result:
-                        on_result(log.current())
-                    if sprt_decided(match, log.current()):
-                        for other in pending:
-                            other.cancel()
+            for future in interrupt.as_finished(futures):
+                if future.cancelled():
+                    continue
+                try:
+                    record = future.result()
+                except GameAborted:
+                    continue
+                log.append(record)
+                if on_result:
+                    on_result(log.current())
+                if sprt_decided(match, log.current()):
+                    for other in futures:  # a finished one ignores it
+                        other.cancel()
         except BaseException:  # Ctrl-C, SIGTERM: stop games under way, record nothing more
             stop.set()
-            for other in pending:
+            for other in futures:
                 other.cancel()
             raise

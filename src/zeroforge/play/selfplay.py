@@ -30,7 +30,7 @@ import shutil
 import tempfile
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -265,26 +265,21 @@ def run_selfplay(
     stop = threading.Event()
     start = time.monotonic()
     pool = ThreadPoolExecutor(max_workers=workers)
-    pending: set[Future] = set()
+    futures = [
+        pool.submit(selfplay_game, options, i, out, stats.crashes, stop) for i in range(games)
+    ]
     try:
         with GameProgress(games, "self-play", enabled=show_progress) as progress:
-            pending = {
-                pool.submit(selfplay_game, options, i, out, stats.crashes, stop)
-                for i in range(games)
-            }
-            while pending:
-                interrupt.check()
-                done, pending = wait(pending, timeout=interrupt.POLL_S, return_when=FIRST_COMPLETED)
-                for future in done:
-                    stats.games.append(future.result())
-                    progress.game_done()
+            for future in interrupt.as_finished(futures):
+                stats.games.append(future.result())
+                progress.game_done()
     except KeyboardInterrupt:
         stats.interrupted = True
         stop.set()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         stats.seconds = time.monotonic() - start
-    if stats.interrupted:  # games past their last move when the stop came were published
-        stats.games += [f.result() for f in pending if not f.cancelled() and not f.exception()]
+    if stats.interrupted:  # every published game, those past their last move at the stop too
+        stats.games = [f.result() for f in futures if not f.cancelled() and not f.exception()]
     stats.games.sort(key=lambda game: game.seed)
     return stats
